@@ -1,4 +1,5 @@
-// Placeholder: the real handler is written in the next commit.
-export const handler = async (): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => ({
-  batchItemFailures: [],
-});
+/** Lambda `guardduty-findings`: GuardDuty findings (EventBridge -> SQS) into Sentinel's AWSGuardDuty table. */
+import { createForwarderHandler } from './forwarder.js';
+import { defaultForwarderDeps } from './runtime.js';
+
+export const handler = createForwarderHandler('guardduty', defaultForwarderDeps('guardduty-findings'));

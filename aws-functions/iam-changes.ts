@@ -1,4 +1,5 @@
-// Placeholder: the real handler is written in the next commit.
-export const handler = async (): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => ({
-  batchItemFailures: [],
-});
+/** Lambda `iam-changes`: CloudTrail IAM changes (EventBridge in us-east-1 -> SQS) into Sentinel's AWSCloudTrail table. */
+import { createForwarderHandler } from './forwarder.js';
+import { defaultForwarderDeps } from './runtime.js';
+
+export const handler = createForwarderHandler('cloudtrail', defaultForwarderDeps('iam-changes'));

@@ -32,7 +32,13 @@ export interface TableDefinition {
 }
 
 /** Columns that Log Analytics owns; a row that carries one is refused. */
-export const RESERVED_COLUMNS: readonly string[] = ['Type', 'TenantId', '_BilledSize', '_IsBillable', 'SourceSystem'];
+export const RESERVED_COLUMNS: readonly string[] = [
+  'Type',
+  'TenantId',
+  '_BilledSize',
+  '_IsBillable',
+  'SourceSystem',
+];
 
 const c = (name: string, type: ColumnType, source: string): ColumnDefinition => ({ name, type, source });
 
@@ -50,10 +56,18 @@ export const AWS_GUARDDUTY: TableDefinition = {
     c('Id', 'string', 'finding.id'),
     c('Partition', 'string', 'finding.partition'),
     c('Region', 'string', 'finding.region'),
-    c('ResourceDetails', 'dynamic', 'finding.resource, verbatim (camelCase keys); absent when the finding has none'),
+    c(
+      'ResourceDetails',
+      'dynamic',
+      'finding.resource, verbatim (camelCase keys); absent when the finding has none',
+    ),
     c('SchemaVersion', 'string', 'finding.schemaVersion'),
     c('ServiceDetails', 'dynamic', 'finding.service, verbatim (camelCase keys)'),
-    c('Severity', 'int', 'floor(finding.severity): keeps the band (Low 1-3, Medium 4-6, High 7-8, Critical 9-10)'),
+    c(
+      'Severity',
+      'int',
+      'floor(finding.severity): keeps the band (Low 1-3, Medium 4-6, High 7-8, Critical 9-10)',
+    ),
     c('Title', 'string', 'finding.title'),
   ],
 };
@@ -95,8 +109,16 @@ export const AWS_CLOUDTRAIL: TableDefinition = {
     c('UserIdentityAccessKeyId', 'string', 'record.userIdentity.accessKeyId'),
     c('UserIdentityUserName', 'string', 'record.userIdentity.userName'),
     c('UserIdentityUserId', 'string', 'record.userIdentity.onBehalfOf.userId (IAM Identity Center users)'),
-    c('UserIdentityStoreArn', 'string', 'record.userIdentity.onBehalfOf.identityStoreArn (IAM Identity Center users)'),
-    c('SessionMfaAuthenticated', 'boolean', 'record.userIdentity.sessionContext.attributes.mfaAuthenticated ("true"/"false")'),
+    c(
+      'UserIdentityStoreArn',
+      'string',
+      'record.userIdentity.onBehalfOf.identityStoreArn (IAM Identity Center users)',
+    ),
+    c(
+      'SessionMfaAuthenticated',
+      'boolean',
+      'record.userIdentity.sessionContext.attributes.mfaAuthenticated ("true"/"false")',
+    ),
     c('SessionCreationDate', 'datetime', 'record.userIdentity.sessionContext.attributes.creationDate'),
     c('SessionIssuerType', 'string', 'record.userIdentity.sessionContext.sessionIssuer.type'),
     c('SessionIssuerPrincipalId', 'string', 'record.userIdentity.sessionContext.sessionIssuer.principalId'),

@@ -1,0 +1,92 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type ForwardDeps, type ForwardReport, forwardMessages } from '../shared/app/forward.js';
+import { TransientError } from '../shared/domain/errors.js';
+import type { SourceName } from '../shared/domain/sources.js';
+
+export interface ForwarderHandlerDeps extends ForwardDeps {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Time kept free at the end of an invocation so failures can still be reported (default 10 s). */
+  readonly safetyMarginMs?: number;
+}
+
+export type ForwarderHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+function recordMetrics(metrics: Metrics, report: ForwardReport): void {
+  metrics.addMetric('EventsReceived', MetricUnit.Count, report.received);
+  metrics.addMetric('EventsDelivered', MetricUnit.Count, report.delivered);
+  metrics.addMetric('EventsDeadLettered', MetricUnit.Count, report.deadLettered);
+  metrics.addMetric('EventsRetried', MetricUnit.Count, report.retry);
+  metrics.addMetric('DuplicatesInBatch', MetricUnit.Count, report.duplicatesInBatch);
+  metrics.addMetric('FieldsTrimmed', MetricUnit.Count, report.trimmedFields);
+  metrics.addMetric('IngestionRequests', MetricUnit.Count, report.requests);
+  metrics.addMetric('IngestionBytes', MetricUnit.Bytes, report.bytes);
+}
+
+/**
+ * The SQS-triggered forwarder: the whole batch is validated, normalised and uploaded at once by the shared
+ * use case (few large requests instead of one per record), then Powertools' batch processor turns the
+ * per-message outcomes into `batchItemFailures`, so only messages that must be retried return to the queue.
+ */
+export function createForwarderHandler(source: SourceName, deps: ForwarderHandlerDeps): ForwarderHandler {
+  const { logger, metrics } = deps;
+  const processor = new BatchProcessor(EventType.SQS);
+  const safetyMarginMs = deps.safetyMarginMs ?? 10_000;
+
+  const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const budgetMs = Math.max(1_000, context.getRemainingTimeInMillis() - safetyMarginMs);
+    const report = await forwardMessages(
+      source,
+      event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
+      deps,
+      AbortSignal.timeout(budgetMs),
+    );
+    recordMetrics(metrics, report);
+    for (const [messageId, outcome] of report.outcomes) {
+      if (outcome.status === 'dead-lettered') {
+        logger.warn('Message sent to the dead-letter queue', {
+          messageId,
+          itemId: outcome.itemId,
+          field: outcome.field,
+          reason: outcome.reason,
+        });
+      } else if (outcome.status === 'retry') {
+        logger.warn('Message returned to the queue for retry', {
+          messageId,
+          itemId: outcome.itemId,
+          reason: outcome.reason,
+        });
+      } else if (outcome.trimmed.length > 0) {
+        logger.info('Oversize values trimmed', {
+          messageId,
+          itemId: outcome.itemId,
+          columns: outcome.trimmed,
+        });
+      }
+    }
+    logger.info('Batch forwarded', {
+      received: report.received,
+      delivered: report.delivered,
+      deadLettered: report.deadLettered,
+      retry: report.retry,
+      requests: report.requests,
+      bytes: report.bytes,
+    });
+    const settle = async (record: SQSRecord): Promise<void> => {
+      const outcome = report.outcomes.get(record.messageId);
+      if (!outcome) throw new TransientError('no outcome recorded for this message');
+      if (outcome.status === 'retry') throw new TransientError(outcome.reason);
+    };
+    return processPartialResponse(event, settle, processor, { context, throwOnFullBatchFailure: false });
+  };
+
+  return middy(handle)
+    .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: 'Records[0].messageId' }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true })) as unknown as ForwarderHandler;
+}

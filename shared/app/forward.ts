@@ -1,0 +1,182 @@
+import type { Row } from '../domain/rows/row.js';
+import { normaliseItem, type SourceName } from '../domain/sources.js';
+import { AWS_CLOUDTRAIL, AWS_GUARDDUTY, type TableDefinition } from '../domain/tables/columns.js';
+import type { DeadLetter, DeadLetterPort } from '../ports/dead-letters.js';
+import type { LogsIngestionPort } from '../ports/logs-ingestion.js';
+
+/** One queued message: an SQS record's id and body (an EventBridge event as JSON text). */
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+export type MessageOutcome =
+  | { readonly status: 'delivered'; readonly itemId: string; readonly trimmed: readonly string[] }
+  | {
+      readonly status: 'dead-lettered';
+      readonly field: string;
+      readonly reason: string;
+      readonly itemId?: string;
+    }
+  | { readonly status: 'retry'; readonly reason: string; readonly itemId?: string };
+
+export interface ForwardReport {
+  readonly outcomes: ReadonlyMap<string, MessageOutcome>;
+  readonly received: number;
+  readonly delivered: number;
+  readonly deadLettered: number;
+  readonly retry: number;
+  /** Messages whose row was identical to another one in the same batch (uploaded once). */
+  readonly duplicatesInBatch: number;
+  readonly trimmedFields: number;
+  readonly requests: number;
+  readonly bytes: number;
+}
+
+export interface ForwardDeps {
+  readonly ingestion: LogsIngestionPort;
+  readonly deadLetters: DeadLetterPort;
+}
+
+const TABLE_OF: Readonly<Record<SourceName, TableDefinition>> = {
+  guardduty: AWS_GUARDDUTY,
+  cloudtrail: AWS_CLOUDTRAIL,
+};
+
+export function streamOf(source: SourceName): string {
+  return TABLE_OF[source].stream;
+}
+
+/**
+ * Forwards a batch of queued events of one source to its Sentinel table:
+ * validate + normalise each message, send the ones that can never succeed to the dead-letter queue with
+ * their reason (one attempt, no pointless retries), upload the rest in as few requests as the API allows,
+ * and say per message whether it was delivered or must be retried. Nothing is dropped: every message ends
+ * `delivered`, `dead-lettered` or `retry` (which the caller returns to the queue).
+ */
+export async function forwardMessages(
+  source: SourceName,
+  messages: readonly QueueMessage[],
+  deps: ForwardDeps,
+  signal?: AbortSignal,
+): Promise<ForwardReport> {
+  const outcomes = new Map<string, MessageOutcome>();
+  const rows: Row[] = [];
+  /** For each uploaded row, the messages it stands for (more than one when the batch held duplicates). */
+  const carriers: { messageIds: string[]; itemId: string; trimmed: readonly string[] }[] = [];
+  const byKey = new Map<string, number>();
+  const letters: DeadLetter[] = [];
+  let duplicatesInBatch = 0;
+  let trimmedFields = 0;
+
+  for (const message of messages) {
+    let input: unknown;
+    try {
+      input = JSON.parse(message.body);
+    } catch {
+      letters.push({
+        messageId: message.messageId,
+        body: message.body,
+        source,
+        field: '',
+        reason: 'message body is not JSON',
+      });
+      continue;
+    }
+    const outcome = normaliseItem(source, input, { sourceTextLength: message.body.length });
+    if (!outcome.ok) {
+      letters.push({
+        messageId: message.messageId,
+        body: message.body,
+        source,
+        field: outcome.field,
+        reason: outcome.reason,
+        ...(outcome.id !== undefined ? { itemId: outcome.id } : {}),
+      });
+      continue;
+    }
+    // The same finding update or CloudTrail event twice in one batch (SQS is at-least-once): upload it once.
+    const key = `${outcome.id}\u0000${String(outcome.row.TimeGenerated)}`;
+    const existing = byKey.get(key);
+    if (existing !== undefined) {
+      carriers[existing]?.messageIds.push(message.messageId);
+      duplicatesInBatch++;
+      continue;
+    }
+    byKey.set(key, rows.length);
+    rows.push(outcome.row);
+    carriers.push({ messageIds: [message.messageId], itemId: outcome.id, trimmed: outcome.trimmed });
+    trimmedFields += outcome.trimmed.length;
+  }
+
+  const [upload, deadLetterReport] = await Promise.all([
+    rows.length > 0
+      ? deps.ingestion.upload(streamOf(source), rows, signal)
+      : Promise.resolve({ failures: [], requests: 0, bytes: 0 }),
+    letters.length > 0 ? deps.deadLetters.send(letters) : Promise.resolve({ failed: [] }),
+  ]);
+
+  const failedIndex = new Map(upload.failures.map((f) => [f.index, f]));
+  const bodyOf = new Map(messages.map((m) => [m.messageId, m.body]));
+  const permanentLetters: DeadLetter[] = [];
+  carriers.forEach((carrier, index) => {
+    const failure = failedIndex.get(index);
+    for (const messageId of carrier.messageIds) {
+      if (!failure) {
+        outcomes.set(messageId, { status: 'delivered', itemId: carrier.itemId, trimmed: carrier.trimmed });
+      } else if (failure.permanent) {
+        const body = bodyOf.get(messageId) ?? '';
+        permanentLetters.push({
+          messageId,
+          body,
+          source,
+          field: '',
+          reason: `refused by the Logs Ingestion API${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.message}`,
+          itemId: carrier.itemId,
+        });
+      } else {
+        outcomes.set(messageId, { status: 'retry', reason: failure.message, itemId: carrier.itemId });
+      }
+    }
+  });
+
+  const lateReport =
+    permanentLetters.length > 0 ? await deps.deadLetters.send(permanentLetters) : { failed: [] };
+  const notDeadLettered = new Set([...deadLetterReport.failed, ...lateReport.failed]);
+  for (const letter of [...letters, ...permanentLetters]) {
+    if (notDeadLettered.has(letter.messageId)) {
+      outcomes.set(letter.messageId, {
+        status: 'retry',
+        reason: `could not be sent to the dead-letter queue (${letter.reason})`,
+        ...(letter.itemId !== undefined ? { itemId: letter.itemId } : {}),
+      });
+    } else {
+      outcomes.set(letter.messageId, {
+        status: 'dead-lettered',
+        field: letter.field,
+        reason: letter.reason,
+        ...(letter.itemId !== undefined ? { itemId: letter.itemId } : {}),
+      });
+    }
+  }
+
+  let delivered = 0;
+  let deadLettered = 0;
+  let retry = 0;
+  for (const outcome of outcomes.values()) {
+    if (outcome.status === 'delivered') delivered++;
+    else if (outcome.status === 'dead-lettered') deadLettered++;
+    else retry++;
+  }
+  return {
+    outcomes,
+    received: messages.length,
+    delivered,
+    deadLettered,
+    retry,
+    duplicatesInBatch,
+    trimmedFields,
+    requests: upload.requests,
+    bytes: upload.bytes,
+  };
+}

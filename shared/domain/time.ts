@@ -1,0 +1,28 @@
+/**
+ * Timestamps as AWS sends them, normalised to the instant Log Analytics stores.
+ *
+ * Accepted: ISO 8601 with `T`, optional fraction, `Z` or `±HH:MM` (what GuardDuty and CloudTrail send), and
+ * `YYYY-MM-DD HH:MM:SS[.fff]` without a zone, taken as UTC (exports of some pipelines). Anything else is
+ * refused rather than guessed: a wrong `TimeGenerated` silently moves a row out of every rule's window.
+ */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+export function parseAwsTimestamp(value: string): Date | undefined {
+  const m = ISO_8601.exec(value);
+  if (!m) return undefined;
+  const rawZone = m[8];
+  const zone = rawZone && rawZone.length === 5 ? `${rawZone.slice(0, 3)}:${rawZone.slice(3)}` : rawZone;
+  // A 'T' form without a zone is ambiguous in ECMAScript (local time); AWS always sends UTC.
+  const normalised = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m[7] ?? '').slice(0, 4)}${zone ?? 'Z'}`;
+  const date = new Date(normalised);
+  if (Number.isNaN(date.getTime())) return undefined;
+  // Reject calendar overflow such as 2026-02-31, which Date would roll into March.
+  if (zone === undefined || zone.toUpperCase() === 'Z') {
+    if (date.getUTCDate() !== Number(m[3]) || date.getUTCMonth() + 1 !== Number(m[2])) return undefined;
+  }
+  return date;
+}
+
+export function toIsoInstant(value: string): string | undefined {
+  return parseAwsTimestamp(value)?.toISOString();
+}

@@ -1,0 +1,24 @@
+import type { Row } from '../domain/rows/row.js';
+
+/** Why one row was not accepted by the Logs Ingestion API. */
+export interface UploadFailure {
+  /** Index of the row in the array given to `upload`. */
+  readonly index: number;
+  readonly message: string;
+  readonly status?: number;
+  /** True when the same row can never succeed (e.g. 413 for a request that holds only this row). */
+  readonly permanent: boolean;
+}
+
+export interface UploadReport {
+  readonly failures: readonly UploadFailure[];
+  /** HTTP requests made (chunks sent), successful or not. */
+  readonly requests: number;
+  /** Bytes of uncompressed JSON sent. */
+  readonly bytes: number;
+}
+
+/** Port to the Azure Monitor Logs Ingestion API (a DCR stream). Implementations never throw for row failures. */
+export interface LogsIngestionPort {
+  upload(stream: string, rows: readonly Row[], signal?: AbortSignal): Promise<UploadReport>;
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from '@jest/globals';
+import { forwardMessages, type QueueMessage } from '../../shared/app/forward.js';
+import { cloudTrailEvent, guardDutyEvent } from '../support/events.js';
+import { InMemoryDeadLetters, InMemoryIngestion } from '../support/fakes.js';
+
+const messages = (bodies: string[]): QueueMessage[] =>
+  bodies.map((body, i) => ({ messageId: `m${i}`, body }));
+const gd = (n: number, overrides: Record<string, unknown> = {}): string =>
+  JSON.stringify(guardDutyEvent(n, overrides));
+
+describe('forwarding a batch', () => {
+  it('delivers every valid event as one row of its table in one upload', async () => {
+    const ingestion = new InMemoryIngestion();
+    const deadLetters = new InMemoryDeadLetters();
+    const report = await forwardMessages('guardduty', messages([gd(1), gd(2), gd(3)]), {
+      ingestion,
+      deadLetters,
+    });
+    expect(report).toMatchObject({ received: 3, delivered: 3, deadLettered: 0, retry: 0 });
+    expect(ingestion.calls).toBe(1);
+    expect(ingestion.rows('Custom-AWSGuardDuty').map((r) => r.Id)).toEqual([
+      'f0000000000000000000000000000001',
+      'f0000000000000000000000000000002',
+      'f0000000000000000000000000000003',
+    ]);
+    expect(deadLetters.letters).toEqual([]);
+  });
+
+  it('sends poison messages to the dead-letter queue with the field and reason, and delivers the rest', async () => {
+    const ingestion = new InMemoryIngestion();
+    const deadLetters = new InMemoryDeadLetters();
+    const bodies = [gd(1), 'not json', gd(2, { severity: 'high' }), gd(3)];
+    const report = await forwardMessages('guardduty', messages(bodies), { ingestion, deadLetters });
+    expect(report).toMatchObject({ delivered: 2, deadLettered: 2, retry: 0 });
+    expect(deadLetters.letters.map(({ messageId, field, itemId }) => ({ messageId, field, itemId }))).toEqual(
+      [
+        { messageId: 'm1', field: '', itemId: undefined },
+        { messageId: 'm2', field: 'severity', itemId: 'f0000000000000000000000000000002' },
+      ],
+    );
+    expect(deadLetters.letters[1]?.body).toBe(bodies[2]);
+    expect(deadLetters.letters[1]?.reason).toMatch(/number/);
+    expect(report.outcomes.get('m2')).toMatchObject({ status: 'dead-lettered', field: 'severity' });
+  });
+
+  it('returns exactly the rows the API refused for retry', async () => {
+    const ingestion = new InMemoryIngestion();
+    ingestion.failWhen = (_row, index) =>
+      index % 2 === 1 ? { message: '429 throttled', status: 429, permanent: false } : undefined;
+    const deadLetters = new InMemoryDeadLetters();
+    const report = await forwardMessages('guardduty', messages([0, 1, 2, 3, 4].map((n) => gd(n))), {
+      ingestion,
+      deadLetters,
+    });
+    const retried = [...report.outcomes].filter(([, o]) => o.status === 'retry').map(([id]) => id);
+    expect(retried).toEqual(['m1', 'm3']);
+    expect(ingestion.rows('Custom-AWSGuardDuty')).toHaveLength(3);
+  });
+
+  it('dead-letters a row the API refuses permanently instead of retrying it forever', async () => {
+    const ingestion = new InMemoryIngestion();
+    ingestion.failWhen = (row) =>
+      row.Id === 'f0000000000000000000000000000002'
+        ? { message: 'ContentLengthLimitExceeded', status: 413, permanent: true }
+        : undefined;
+    const deadLetters = new InMemoryDeadLetters();
+    const report = await forwardMessages('guardduty', messages([gd(1), gd(2)]), { ingestion, deadLetters });
+    expect(report.outcomes.get('m0')?.status).toBe('delivered');
+    expect(report.outcomes.get('m1')?.status).toBe('dead-lettered');
+    expect(deadLetters.letters[0]?.reason).toMatch(/HTTP 413/);
+  });
+
+  it('returns a poison message to the queue when the dead-letter queue refuses it, so nothing is dropped', async () => {
+    const deadLetters = new InMemoryDeadLetters();
+    deadLetters.refuse = () => true;
+    const report = await forwardMessages('guardduty', messages(['{}']), {
+      ingestion: new InMemoryIngestion(),
+      deadLetters,
+    });
+    expect(report.outcomes.get('m0')).toMatchObject({ status: 'retry' });
+    expect(report.retry).toBe(1);
+  });
+
+  it('uploads a finding update delivered twice in one batch once and settles both messages', async () => {
+    const ingestion = new InMemoryIngestion();
+    const report = await forwardMessages('guardduty', messages([gd(7), gd(7), gd(8)]), {
+      ingestion,
+      deadLetters: new InMemoryDeadLetters(),
+    });
+    expect(ingestion.rows('Custom-AWSGuardDuty')).toHaveLength(2);
+    expect(report).toMatchObject({ delivered: 3, duplicatesInBatch: 1 });
+  });
+
+  it('keeps two updates of the same finding as two rows', async () => {
+    const ingestion = new InMemoryIngestion();
+    await forwardMessages('guardduty', messages([gd(7), gd(7, { updatedAt: '2026-12-01T16:06:00.000Z' })]), {
+      ingestion,
+      deadLetters: new InMemoryDeadLetters(),
+    });
+    expect(ingestion.rows('Custom-AWSGuardDuty').map((r) => r.TimeGenerated)).toEqual([
+      '2026-12-01T10:06:00.000Z',
+      '2026-12-01T16:06:00.000Z',
+    ]);
+  });
+
+  it('refuses a CloudTrail event on the GuardDuty queue by its detail-type', async () => {
+    const deadLetters = new InMemoryDeadLetters();
+    await forwardMessages('guardduty', messages([JSON.stringify(cloudTrailEvent(1))]), {
+      ingestion: new InMemoryIngestion(),
+      deadLetters,
+    });
+    expect(deadLetters.letters[0]).toMatchObject({ field: 'detail-type', source: 'guardduty' });
+  });
+
+  it('accounts for every message exactly once', async () => {
+    const ingestion = new InMemoryIngestion();
+    ingestion.failWhen = (_r, i) => (i === 0 ? { message: 'boom', permanent: false } : undefined);
+    const bodies = [gd(1), 'x', gd(2), gd(2), JSON.stringify(cloudTrailEvent(3))];
+    const report = await forwardMessages('guardduty', messages(bodies), {
+      ingestion,
+      deadLetters: new InMemoryDeadLetters(),
+    });
+    expect(report.outcomes.size).toBe(bodies.length);
+    expect(report.delivered + report.deadLettered + report.retry).toBe(bodies.length);
+  });
+});

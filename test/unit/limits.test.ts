@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  applyIngestionLimits,
+  MAX_FIELD_BYTES,
+  MAX_ROW_BYTES,
+  shrinkJsonValue,
+  TRUNCATION_MARKER,
+  truncateUtf8,
+  utf8Length,
+} from '../../shared/domain/rows/limits.js';
+import { AWS_CLOUDTRAIL, AWS_GUARDDUTY } from '../../shared/domain/tables/columns.js';
+
+const bytesOf = (value: unknown): number =>
+  Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value));
+
+describe('UTF-8 measuring and cutting', () => {
+  it('measures like Buffer.byteLength, including astral characters', () => {
+    for (const s of ['plain', 'é', '€uro', '😀 smile', 'a\u0000b', ''])
+      expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+  });
+
+  it('cuts to the byte budget with the marker and never splits a surrogate pair', () => {
+    const text = '😀'.repeat(50_000);
+    const cut = truncateUtf8(text, 1000);
+    expect(utf8Length(cut)).toBeLessThanOrEqual(1000);
+    expect(cut.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(cut.slice(0, -TRUNCATION_MARKER.length)).toMatch(/^(😀)+$/u);
+  });
+
+  it('leaves a value that fits untouched', () => {
+    expect(truncateUtf8('short', 100)).toBe('short');
+  });
+});
+
+describe('dynamic values over 64 KB', () => {
+  it('keeps the structure and the small fields rules read while cutting the large ones', () => {
+    const value = {
+      resourceType: 'Instance',
+      instanceDetails: { instanceId: 'i-0abc', userData: 'x'.repeat(200_000) },
+    };
+    const shrunk = shrinkJsonValue(value, MAX_FIELD_BYTES) as typeof value;
+    expect(bytesOf(shrunk)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+    expect(shrunk.instanceDetails.instanceId).toBe('i-0abc');
+    expect(shrunk.instanceDetails.userData.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(value.instanceDetails.userData).toHaveLength(200_000);
+  });
+
+  it('cuts long arrays of small items, saying how many went', () => {
+    const value = { items: Array.from({ length: 20_000 }, (_, i) => ({ n: i })) };
+    const shrunk = shrinkJsonValue(value, MAX_FIELD_BYTES) as { items: unknown[] };
+    expect(bytesOf(shrunk)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+    expect(shrunk.items[0]).toEqual({ n: 0 });
+    expect(String(shrunk.items.at(-1))).toMatch(/more items$/);
+  });
+
+  it('is deterministic', () => {
+    const value = { a: 'y'.repeat(100_000), b: Array.from({ length: 5000 }, (_, i) => `item-${i}`) };
+    expect(JSON.stringify(shrinkJsonValue(value, 10_000))).toBe(
+      JSON.stringify(shrinkJsonValue(value, 10_000)),
+    );
+  });
+});
+
+describe('row limits', () => {
+  it('trims a string column over 64 KB and names it', () => {
+    const row = {
+      TimeGenerated: '2026-01-01T00:00:00.000Z',
+      RequestParameters: 'p'.repeat(100_000),
+      EventName: 'CreateUser',
+    };
+    const { row: out, trimmed } = applyIngestionLimits(row, AWS_CLOUDTRAIL.columns);
+    expect(trimmed).toEqual(['RequestParameters']);
+    expect(utf8Length(String(out.RequestParameters))).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+    expect(out.EventName).toBe('CreateUser');
+  });
+
+  it('keeps a row with many near-limit fields under the request limit', () => {
+    const row: Record<string, string> = {};
+    for (const column of AWS_CLOUDTRAIL.columns) row[column.name] = '"'.repeat(60_000);
+    const { row: out, trimmed } = applyIngestionLimits(row, AWS_CLOUDTRAIL.columns);
+    expect(bytesOf(out)).toBeLessThanOrEqual(MAX_ROW_BYTES);
+    expect(trimmed.length).toBeGreaterThan(0);
+  });
+
+  it('does not touch a small GuardDuty row', () => {
+    const row = { Id: 'f1', ResourceDetails: { resourceType: 'Instance' }, ServiceDetails: { count: 1 } };
+    const copy = structuredClone(row);
+    expect(applyIngestionLimits(row, AWS_GUARDDUTY.columns, 200)).toEqual({ row: copy, trimmed: [] });
+  });
+
+  it('trims an oversized dynamic column even when the source text length is given', () => {
+    const big = { resourceType: 'Instance', blob: 'z'.repeat(80_000) };
+    const row = { Id: 'f1', ResourceDetails: big };
+    const { row: out, trimmed } = applyIngestionLimits(row, AWS_GUARDDUTY.columns, 90_000);
+    expect(trimmed).toEqual(['ResourceDetails']);
+    expect(bytesOf(out.ResourceDetails)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+  });
+});
