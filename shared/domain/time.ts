@@ -2,12 +2,18 @@
  * Timestamps as AWS sends them, normalised to the instant Log Analytics stores.
  *
  * Accepted: ISO 8601 with `T`, optional fraction, `Z` or `±HH:MM` (what GuardDuty and CloudTrail send), and
- * `YYYY-MM-DD HH:MM:SS[.fff]` without a zone, taken as UTC (exports of some pipelines). Anything else is
+ * `YYYY-MM-DD HH:MM:SS[.fff]` without a zone, taken as UTC (exports of some pipelines), and the basic
+ * format `YYYYMMDDTHHMMSSZ` (AWS documentation examples of session creation dates). Anything else is
  * refused rather than guessed: a wrong `TimeGenerated` silently moves a row out of every rule's window.
  */
+/** ISO 8601 basic format, as some AWS documentation examples show session creation dates: 20131102T010628Z. */
+const ISO_8601_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$/i;
 
 export function parseAwsTimestamp(value: string): Date | undefined {
+  const basic = ISO_8601_BASIC.exec(value);
+  if (basic)
+    return parseAwsTimestamp(`${basic[1]}-${basic[2]}-${basic[3]}T${basic[4]}:${basic[5]}:${basic[6]}Z`);
   const m = ISO_8601.exec(value);
   if (!m) return undefined;
   const rawZone = m[8];

@@ -1,3 +1,5 @@
+import type { SQSEvent } from 'aws-lambda';
+
 /** Builders of realistic EventBridge events for tests (shapes as AWS sends them; documentation-range values). */
 
 export function guardDutyFinding(n = 0, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -125,22 +127,7 @@ export function cloudTrailEvent(
 }
 
 /** An SQS event as Lambda receives it, one record per body. */
-export function sqsEvent(
-  bodies: readonly string[],
-  queue = 'guardduty-findings',
-): {
-  Records: {
-    messageId: string;
-    receiptHandle: string;
-    body: string;
-    attributes: Record<string, string>;
-    messageAttributes: Record<string, never>;
-    md5OfBody: string;
-    eventSource: string;
-    eventSourceARN: string;
-    awsRegion: string;
-  }[];
-} {
+export function sqsEvent(bodies: readonly string[], queue = 'guardduty-findings'): SQSEvent {
   return {
     Records: bodies.map((body, i) => ({
       messageId: `msg-${i}`,

@@ -14,6 +14,10 @@ describe('AWS timestamps', () => {
     expect(toIsoInstant('2025-02-25 20:40:06.000000000')).toBe('2025-02-25T20:40:06.000Z');
   });
 
+  it('reads the ISO 8601 basic format of AWS documentation examples', () => {
+    expect(toIsoInstant('20131102T010628Z')).toBe('2013-11-02T01:06:28.000Z');
+  });
+
   it('refuses what it would have to guess', () => {
     for (const bad of [
       'yesterday',

@@ -5,8 +5,9 @@ import type { CloudTrailRecord } from './schema.js';
 
 type Value = string | number | boolean | object;
 
+/** Absent, null and empty values leave the column out (Log Analytics reads a missing string as empty). */
 function put(row: Row, column: string, value: Value | null | undefined): void {
-  if (value !== undefined && value !== null) row[column] = value;
+  if (value !== undefined && value !== null && value !== '') row[column] = value;
 }
 
 /** Sentinel's connector stores these record members as JSON text (rules call `parse_json` on them). */

@@ -29,10 +29,10 @@ export function toGuardDutyRow(finding: GuardDutyFinding, raw: Record<string, un
     Region: finding.region,
     Severity: severityColumn(finding.severity),
   };
-  if (finding.description !== undefined) row.Description = finding.description;
-  if (finding.partition !== undefined) row.Partition = finding.partition;
-  if (finding.schemaVersion !== undefined) row.SchemaVersion = finding.schemaVersion;
-  if (finding.title !== undefined) row.Title = finding.title;
+  if (finding.description) row.Description = finding.description;
+  if (finding.partition) row.Partition = finding.partition;
+  if (finding.schemaVersion) row.SchemaVersion = finding.schemaVersion;
+  if (finding.title) row.Title = finding.title;
   const resource = raw.resource;
   if (typeof resource === 'object' && resource !== null) row.ResourceDetails = resource;
   const service = raw.service;

@@ -1,0 +1,200 @@
+/**
+ * aws-sentinel-bridge command line.
+ *
+ *   normalize --source guardduty|cloudtrail [--input FILE]   events -> {"table","row"} JSON lines
+ *   replay --input FILE|DIR [--source auto|guardduty|cloudtrail] [--local]   events -> a workspace
+ *
+ * Run with `npm run -s cli -- <verb> ...` or, installed, `aws-sentinel-bridge <verb> ...`.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DefaultAzureCredential } from '@azure/identity';
+import { createLogsIngestionAdapter } from '../adapters/azure/logs-ingestion.js';
+import { isSourceName, normaliseItem, SOURCE_NAMES, type SourceName } from '../domain/sources.js';
+import { startIngestionServer } from '../local/ingestion-server.js';
+import type { LogsIngestionPort } from '../ports/logs-ingestion.js';
+import { detectSource, parseItems, readInput } from './input.js';
+import { replayThroughHandler } from './replay.js';
+
+const USAGE = `Usage:
+  aws-sentinel-bridge normalize --source guardduty|cloudtrail [--input FILE]
+      Reads one JSON event, a JSON array, JSON lines or a CloudTrail log file ({"Records":[...]}, .gz too)
+      from FILE or stdin; each item an EventBridge event or the bare finding / record. Prints one
+      {"table":...,"row":{...}} line per valid item; reasons for invalid items go to stderr (exit code 1).
+  aws-sentinel-bridge replay --input FILE|DIR [--source auto|guardduty|cloudtrail] [--local] [--batch-size N]
+      Sends the events through the real forwarder handler to the workspace configured by
+      LOGS_INGESTION_ENDPOINT and DCR_IMMUTABLE_ID (credential: DefaultAzureCredential, e.g. az login),
+      or with --local to an in-process local Logs Ingestion server. Prints counts per source.`;
+
+class UsageError extends Error {}
+
+function describeItem(index: number, id: string | undefined): string {
+  return id ? `item ${index} (id ${id})` : `item ${index}`;
+}
+
+async function normalize(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { source: { type: 'string' }, input: { type: 'string' } },
+    strict: true,
+  });
+  const source = values.source;
+  if (source === undefined || !isSourceName(source)) {
+    throw new UsageError(`--source must be one of ${SOURCE_NAMES.join(', ')}`);
+  }
+  const { items, errors } = parseItems(await readInput(values.input));
+  for (const error of errors) process.stderr.write(`item ${error.index}: ${error.reason}\n`);
+  let invalid = errors.length;
+  const out: string[] = [];
+  for (const item of items) {
+    const outcome = normaliseItem(
+      source,
+      item.value,
+      item.textLength !== undefined ? { sourceTextLength: item.textLength } : {},
+    );
+    if (outcome.ok) {
+      out.push(JSON.stringify({ table: outcome.table, row: outcome.row }));
+    } else {
+      invalid++;
+      const field = outcome.field === '' ? '(the item)' : outcome.field;
+      process.stderr.write(`${describeItem(item.index, outcome.id)}: ${field}: ${outcome.reason}\n`);
+    }
+  }
+  if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
+  return invalid > 0 ? 1 : 0;
+}
+
+async function collectFiles(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return [path];
+  const entries = await readdir(path, { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = join(path, entry.name);
+    if (entry.isDirectory()) files.push(...(await collectFiles(full)));
+    else if (/\.(json|jsonl|ndjson)(\.gz)?$/.test(entry.name)) files.push(full);
+  }
+  return files;
+}
+
+async function replay(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      input: { type: 'string' },
+      source: { type: 'string', default: 'auto' },
+      local: { type: 'boolean', default: false },
+      'batch-size': { type: 'string', default: '1000' },
+    },
+    strict: true,
+  });
+  if (!values.input) throw new UsageError('--input FILE|DIR is required');
+  const wanted = values.source;
+  if (wanted !== 'auto' && !isSourceName(wanted))
+    throw new UsageError('--source must be auto, guardduty or cloudtrail');
+  const batchSize = Number(values['batch-size']);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+    throw new UsageError('--batch-size must be an integer from 1 to 10000 (the SQS batch size limit)');
+  }
+
+  const bySource = new Map<SourceName, unknown[]>();
+  let unknown = 0;
+  for (const file of await collectFiles(values.input)) {
+    const { items, errors } = parseItems(await readInput(file));
+    for (const error of errors) process.stderr.write(`${file}: item ${error.index}: ${error.reason}\n`);
+    unknown += errors.length;
+    for (const item of items) {
+      const source = wanted === 'auto' ? detectSource(item.value) : wanted;
+      if (source === undefined) {
+        process.stderr.write(
+          `${file}: item ${item.index}: neither a GuardDuty finding nor a CloudTrail record\n`,
+        );
+        unknown++;
+        continue;
+      }
+      const list = bySource.get(source) ?? [];
+      list.push(item.value);
+      bySource.set(source, list);
+    }
+  }
+
+  let ingestion: LogsIngestionPort;
+  let close = async (): Promise<void> => undefined;
+  let describeTarget: () => string;
+  if (values.local) {
+    const server = await startIngestionServer();
+    ingestion = createLogsIngestionAdapter({
+      endpoint: server.endpoint,
+      ruleId: server.dcrImmutableId,
+      credential: server.credential,
+      clientOptions: { tlsOptions: { ca: server.ca } },
+    });
+    close = () => server.close();
+    describeTarget = () =>
+      `local Logs Ingestion server ${server.endpoint}: ${Object.entries(server.stats().rows)
+        .map(([table, n]) => `${table} ${n} rows`)
+        .join(', ')}, ${server.stats().requests} requests`;
+  } else {
+    const endpoint = process.env.LOGS_INGESTION_ENDPOINT;
+    const ruleId = process.env.DCR_IMMUTABLE_ID;
+    if (!endpoint || !ruleId) {
+      throw new UsageError('set LOGS_INGESTION_ENDPOINT and DCR_IMMUTABLE_ID (or use --local)');
+    }
+    ingestion = createLogsIngestionAdapter({ endpoint, ruleId, credential: new DefaultAzureCredential() });
+    describeTarget = () => `${endpoint} (DCR ${ruleId})`;
+  }
+
+  let failed = unknown;
+  try {
+    for (const [source, events] of bySource) {
+      const report = await replayThroughHandler(source, events, { ingestion, batchSize });
+      console.log(
+        `${source}: ${report.sent} sent, ${report.delivered} delivered, ${report.refused.length} refused, ` +
+          `${report.undelivered} undelivered, ${report.invocations} handler invocations`,
+      );
+      for (const r of report.refused) {
+        console.log(`  refused ${describeItem(r.index, r.itemId)}: ${r.field || '(the item)'}: ${r.reason}`);
+      }
+      failed += report.refused.length + report.undelivered;
+    }
+    console.log(`target: ${describeTarget()}`);
+  } finally {
+    await close();
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  try {
+    if (verb === 'normalize') return await normalize(rest);
+    if (verb === 'replay') return await replay(rest);
+    if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
+      console.log(USAGE);
+      return verb === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command "${verb}"`);
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'EISDIR')) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
