@@ -26,7 +26,7 @@ export interface ForwardReport {
   readonly delivered: number;
   readonly deadLettered: number;
   readonly retry: number;
-  /** Messages whose row was identical to another one in the same batch (uploaded once). */
+  /** Messages whose body repeated another one of the same batch (uploaded once, settled together). */
   readonly duplicatesInBatch: number;
   readonly trimmedFields: number;
   readonly requests: number;
@@ -95,8 +95,9 @@ export async function forwardMessages(
       });
       continue;
     }
-    // The same finding update or CloudTrail event twice in one batch (SQS is at-least-once): upload it once.
-    const key = `${outcome.id}\u0000${String(outcome.row.TimeGenerated)}`;
+    // The same message twice in one batch (SQS and EventBridge are at-least-once): upload it once. Keyed on
+    // the exact body, so two different events can never be merged, whatever their ids.
+    const key = message.body;
     const existing = byKey.get(key);
     if (existing !== undefined) {
       carriers[existing]?.messageIds.push(message.messageId);

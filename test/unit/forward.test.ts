@@ -124,3 +124,19 @@ describe('forwarding a batch', () => {
     expect(report.delivered + report.deadLettered + report.retry).toBe(bodies.length);
   });
 });
+
+describe('duplicates within a batch', () => {
+  it('never merges two different events that share an id and a time', async () => {
+    const ingestion = new InMemoryIngestion();
+    const a = JSON.stringify(cloudTrailEvent(1, { eventID: '1111', eventName: 'CreateUser' }));
+    const b = JSON.stringify(cloudTrailEvent(1, { eventID: '1111', eventName: 'DeleteUser' }));
+    await forwardMessages('cloudtrail', messages([a, b, a]), {
+      ingestion,
+      deadLetters: new InMemoryDeadLetters(),
+    });
+    expect(ingestion.rows('Custom-AWSCloudTrail').map((r) => r.EventName)).toEqual([
+      'CreateUser',
+      'DeleteUser',
+    ]);
+  });
+});
