@@ -1,0 +1,97 @@
+/**
+ * Renders the README sections that come from code (the single sources of truth), between
+ * `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` markers. `npm run docs` rewrites README.md;
+ * a unit test fails when the committed README is out of date.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { DEAD_LETTER_ATTRIBUTES } from '../../shared/adapters/aws/sqs-dead-letters.js';
+import { FORWARDER_SETTINGS_HELP } from '../../shared/config/forwarder-config.js';
+import iamEvents from '../../shared/domain/cloudtrail/iam-change-events.json' with { type: 'json' };
+import { RESERVED_COLUMNS, TABLES } from '../../shared/domain/tables/columns.js';
+import { REFERENCE_QUERIES } from '../../shared/domain/tables/reference-queries.js';
+
+const README = new URL('../../README.md', import.meta.url);
+
+const escape = (text: string): string => text.replace(/\|/g, '\\|');
+
+function columns(): string {
+  const parts: string[] = [];
+  for (const table of TABLES) {
+    parts.push(`**${table.table}** (stream \`${table.stream}\` -> \`${table.outputStream}\`)\n`);
+    parts.push('| Column | Type | From |', '| --- | --- | --- |');
+    for (const column of table.columns)
+      parts.push(`| \`${column.name}\` | ${column.type} | ${escape(column.source)} |`);
+    parts.push('');
+  }
+  parts.push(`Never sent (owned by Log Analytics): ${RESERVED_COLUMNS.map((c) => `\`${c}\``).join(', ')}.`);
+  return parts.join('\n');
+}
+
+function iamChangeEvents(): string {
+  const reasons: Record<string, string> = iamEvents.reasons;
+  return iamEvents.eventNames.map((name) => `- \`${name}\`: ${reasons[name] ?? ''}`).join('\n');
+}
+
+function settings(): string {
+  const rows = FORWARDER_SETTINGS_HELP.map((s) => `| \`${s.name}\` | yes | ${escape(s.help)} |`);
+  return [
+    '| Variable | Required | Meaning |',
+    '| --- | --- | --- |',
+    ...rows,
+    '| `AZURE_AUTHORITY_HOST` | no | Entra authority for sovereign clouds, e.g. `https://login.microsoftonline.us` |',
+    '| `INGESTION_MAX_CONCURRENCY` | no | parallel upload requests per invocation, 1-20 (default 5) |',
+    '| `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL` | no | Powertools logger and metrics settings |',
+  ].join('\n');
+}
+
+function deadLetterAttributes(): string {
+  const meaning: Record<keyof typeof DEAD_LETTER_ATTRIBUTES, string> = {
+    reason: 'why the message can never succeed (one line)',
+    field: 'the offending field, relative to the finding or record (`(item)` for the whole message)',
+    source: '`guardduty` or `cloudtrail`',
+    itemId: 'the finding id or CloudTrail event id, when one could be read',
+    originalMessageId: 'the SQS message id the message had on the source queue',
+  };
+  return Object.entries(DEAD_LETTER_ATTRIBUTES)
+    .map(([key, name]) => `- \`${name}\`: ${meaning[key as keyof typeof DEAD_LETTER_ATTRIBUTES]}`)
+    .join('\n');
+}
+
+function referenceQueries(): string {
+  return REFERENCE_QUERIES.map((q) => `\`\`\`kql\n${q.kql}\n\`\`\`${q.note ? `\n${q.note}` : ''}`).join(
+    '\n\n',
+  );
+}
+
+export const SECTIONS: Readonly<Record<string, () => string>> = {
+  columns,
+  'iam-events': iamChangeEvents,
+  settings,
+  'dead-letter-attributes': deadLetterAttributes,
+  'reference-queries': referenceQueries,
+};
+
+export function render(readme: string): string {
+  let out = readme;
+  for (const [name, make] of Object.entries(SECTIONS)) {
+    const start = `<!-- generated:${name} -->`;
+    const end = `<!-- /generated:${name} -->`;
+    const from = out.indexOf(start);
+    const to = out.indexOf(end);
+    if (from === -1 || to === -1 || to < from)
+      throw new Error(`README.md lacks the markers ${start} ... ${end}`);
+    out = `${out.slice(0, from + start.length)}\n${make()}\n${out.slice(to)}`;
+  }
+  return out;
+}
+
+export function readReadme(): string {
+  return readFileSync(README, 'utf8');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rendered = render(readReadme());
+  if (process.argv.includes('--write')) writeFileSync(README, rendered);
+  else process.stdout.write(rendered);
+}
