@@ -13,7 +13,7 @@ import { REFERENCE_QUERIES } from '../../shared/domain/tables/reference-queries.
 
 const README = new URL('../../README.md', import.meta.url);
 
-const escape = (text: string): string => text.replace(/\|/g, '\\|');
+const escapeCell = (text: string): string => text.replace(/\|/g, '\\|');
 
 function columns(): string {
   const parts: string[] = [];
@@ -21,7 +21,7 @@ function columns(): string {
     parts.push(`**${table.table}** (stream \`${table.stream}\` -> \`${table.outputStream}\`)\n`);
     parts.push('| Column | Type | From |', '| --- | --- | --- |');
     for (const column of table.columns)
-      parts.push(`| \`${column.name}\` | ${column.type} | ${escape(column.source)} |`);
+      parts.push(`| \`${column.name}\` | ${column.type} | ${escapeCell(column.source)} |`);
     parts.push('');
   }
   parts.push(`Never sent (owned by Log Analytics): ${RESERVED_COLUMNS.map((c) => `\`${c}\``).join(', ')}.`);
@@ -34,7 +34,7 @@ function iamChangeEvents(): string {
 }
 
 function settings(): string {
-  const rows = FORWARDER_SETTINGS_HELP.map((s) => `| \`${s.name}\` | yes | ${escape(s.help)} |`);
+  const rows = FORWARDER_SETTINGS_HELP.map((s) => `| \`${s.name}\` | yes | ${escapeCell(s.help)} |`);
   return [
     '| Variable | Required | Meaning |',
     '| --- | --- | --- |',
