@@ -73,10 +73,44 @@ async function collectFiles(path: string): Promise<string[]> {
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     const full = join(path, entry.name);
-    if (entry.isDirectory()) files.push(...(await collectFiles(full)));
-    else if (/\.(json|jsonl|ndjson)(\.gz)?$/.test(entry.name)) files.push(full);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('.'))
+        files.push(...(await collectFiles(full)));
+    } else if (/\.(json|jsonl|ndjson)(\.gz)?$/.test(entry.name)) files.push(full);
   }
   return files;
+}
+
+interface Target {
+  readonly ingestion: LogsIngestionPort;
+  describe(): string;
+  close(): Promise<void>;
+}
+
+/** The workspace to replay into: an in-process local server, or the configured DCR with DefaultAzureCredential. */
+async function openTarget(local: boolean, endpoint: string, ruleId: string): Promise<Target> {
+  if (local) {
+    const server = await startIngestionServer();
+    return {
+      ingestion: createLogsIngestionAdapter({
+        endpoint: server.endpoint,
+        ruleId: server.dcrImmutableId,
+        credential: server.credential,
+        clientOptions: { tlsOptions: { ca: server.ca } },
+      }),
+      describe: () => {
+        const stats = server.stats();
+        const rows = Object.entries(stats.rows).map(([table, n]) => `${table} ${n} rows`);
+        return `local Logs Ingestion server ${server.endpoint}: ${rows.join(', ')}, ${stats.requests} requests`;
+      },
+      close: () => server.close(),
+    };
+  }
+  return {
+    ingestion: createLogsIngestionAdapter({ endpoint, ruleId, credential: new DefaultAzureCredential() }),
+    describe: () => `${endpoint} (DCR ${ruleId})`,
+    close: async () => undefined,
+  };
 }
 
 async function replay(args: string[]): Promise<number> {
@@ -97,6 +131,12 @@ async function replay(args: string[]): Promise<number> {
   const batchSize = Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     throw new UsageError('--batch-size must be an integer from 1 to 10000 (the SQS batch size limit)');
+  }
+
+  const endpoint = process.env.LOGS_INGESTION_ENDPOINT;
+  const ruleId = process.env.DCR_IMMUTABLE_ID;
+  if (!values.local && (!endpoint || !ruleId)) {
+    throw new UsageError('set LOGS_INGESTION_ENDPOINT and DCR_IMMUTABLE_ID (or use --local)');
   }
 
   const bySource = new Map<SourceName, unknown[]>();
@@ -120,36 +160,11 @@ async function replay(args: string[]): Promise<number> {
     }
   }
 
-  let ingestion: LogsIngestionPort;
-  let close = async (): Promise<void> => undefined;
-  let describeTarget: () => string;
-  if (values.local) {
-    const server = await startIngestionServer();
-    ingestion = createLogsIngestionAdapter({
-      endpoint: server.endpoint,
-      ruleId: server.dcrImmutableId,
-      credential: server.credential,
-      clientOptions: { tlsOptions: { ca: server.ca } },
-    });
-    close = () => server.close();
-    describeTarget = () =>
-      `local Logs Ingestion server ${server.endpoint}: ${Object.entries(server.stats().rows)
-        .map(([table, n]) => `${table} ${n} rows`)
-        .join(', ')}, ${server.stats().requests} requests`;
-  } else {
-    const endpoint = process.env.LOGS_INGESTION_ENDPOINT;
-    const ruleId = process.env.DCR_IMMUTABLE_ID;
-    if (!endpoint || !ruleId) {
-      throw new UsageError('set LOGS_INGESTION_ENDPOINT and DCR_IMMUTABLE_ID (or use --local)');
-    }
-    ingestion = createLogsIngestionAdapter({ endpoint, ruleId, credential: new DefaultAzureCredential() });
-    describeTarget = () => `${endpoint} (DCR ${ruleId})`;
-  }
-
+  const target = await openTarget(values.local, endpoint ?? '', ruleId ?? '');
   let failed = unknown;
   try {
     for (const [source, events] of bySource) {
-      const report = await replayThroughHandler(source, events, { ingestion, batchSize });
+      const report = await replayThroughHandler(source, events, { ingestion: target.ingestion, batchSize });
       console.log(
         `${source}: ${report.sent} sent, ${report.delivered} delivered, ${report.refused.length} refused, ` +
           `${report.undelivered} undelivered, ${report.invocations} handler invocations`,
@@ -159,9 +174,9 @@ async function replay(args: string[]): Promise<number> {
       }
       failed += report.refused.length + report.undelivered;
     }
-    console.log(`target: ${describeTarget()}`);
+    console.log(`target: ${target.describe()}`);
   } finally {
-    await close();
+    await target.close();
   }
   return failed > 0 ? 1 : 0;
 }
