@@ -5,9 +5,9 @@
  */
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 
@@ -54,16 +54,6 @@ export function prop(value: Json | undefined, path: string): Json | undefined {
 export function asArray(value: Json | undefined): Json[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
-}
-
-export function resourcesOfType(template: Template, type: string): [string, Resource][] {
-  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
-}
-
-export function resource(template: Template, logicalId: string): Resource {
-  const found = template.Resources[logicalId];
-  if (found === undefined) throw new Error(`no resource ${logicalId} in the template`);
-  return found;
 }
 
 /** `{ "Fn::GetAtt": [id, attribute] }` */
@@ -308,28 +298,37 @@ export function statements(document: Json | undefined): Statement[] {
   });
 }
 
-/** Every policy document in the template that grants identities or resources something, by owner. */
-export function policyDocuments(resources: Record<string, Resource>): { owner: string; document: Json }[] {
-  const out: { owner: string; document: Json }[] = [];
-  for (const [id, entry] of Object.entries(resources)) {
+export interface PolicyDocument {
+  /** Logical id of the resource that holds the document. */
+  readonly owner: string;
+  /** identity: what a role or user may do; resource: who may do what to a queue or bucket. */
+  readonly kind: 'identity' | 'resource';
+  readonly document: Json;
+}
+
+const IDENTITY_HOLDERS = new Set(['AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group']);
+const IDENTITY_POLICIES = new Set(['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::RolePolicy']);
+const RESOURCE_POLICIES = new Set([
+  'AWS::SQS::QueuePolicy',
+  'AWS::S3::BucketPolicy',
+  'AWS::SNS::TopicPolicy',
+  'AWS::Events::EventBusPolicy',
+]);
+
+/** Every policy document of the given resources: inline role policies, IAM policies and resource policies. */
+export function policyDocuments(resources: Record<string, Resource>): PolicyDocument[] {
+  const out: PolicyDocument[] = [];
+  for (const [owner, entry] of Object.entries(resources)) {
     const properties = entry.Properties;
     if (properties === undefined) continue;
-    if (
-      entry.Type === 'AWS::IAM::Role' ||
-      entry.Type === 'AWS::IAM::User' ||
-      entry.Type === 'AWS::IAM::Group'
-    ) {
-      for (const policy of asArray(properties.Policies))
-        out.push({ owner: id, document: prop(policy, 'PolicyDocument') ?? null });
-    }
-    if (
-      entry.Type === 'AWS::IAM::Policy' ||
-      entry.Type === 'AWS::IAM::ManagedPolicy' ||
-      entry.Type === 'AWS::IAM::RolePolicy' ||
-      entry.Type.endsWith('Policy')
-    ) {
-      const document = properties.PolicyDocument;
-      if (document !== undefined) out.push({ owner: id, document });
+    if (IDENTITY_HOLDERS.has(entry.Type)) {
+      for (const policy of asArray(properties.Policies)) {
+        out.push({ owner, kind: 'identity', document: prop(policy, 'PolicyDocument') ?? null });
+      }
+    } else if (IDENTITY_POLICIES.has(entry.Type)) {
+      out.push({ owner, kind: 'identity', document: properties.PolicyDocument ?? null });
+    } else if (RESOURCE_POLICIES.has(entry.Type)) {
+      out.push({ owner, kind: 'resource', document: properties.PolicyDocument ?? null });
     }
   }
   return out;
@@ -344,16 +343,26 @@ export interface PackageResult {
 }
 
 /**
- * Runs `serverless package` (osls, offline) into a fresh temporary directory, with its own esbuild work
- * folder (serverless.yml reads SLS_ESBUILD_WORK_FOLDER), so parallel runs never share a file.
+ * Runs `serverless package` (osls, offline) in a private copy of the service: a temporary directory
+ * holding serverless.yml and symlinks to every other top-level entry of the repository. `--package`
+ * alone does not isolate runs, since osls always stages into `<service>/.serverless` (and deletes it
+ * first) and serverless-esbuild builds in `<service>/.esbuild`; here both live in the temporary
+ * directory, so parallel runs, and a developer's own `serverless package`, never share a file, and
+ * the repository is never written to.
  */
 export async function runServerlessPackage(args: readonly string[]): Promise<PackageResult> {
   const dir = await mkdtemp(join(tmpdir(), 'sls-package-'));
+  const service = join(dir, 'service');
+  await mkdir(service);
+  for (const entry of await readdir(REPO_ROOT)) {
+    if (['.git', '.serverless', '.esbuild', 'serverless.yml'].includes(entry)) continue;
+    await symlink(join(REPO_ROOT, entry), join(service, entry));
+  }
+  // osls only accepts a regular file as its configuration.
+  await copyFile(join(REPO_ROOT, 'serverless.yml'), join(service, 'serverless.yml'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    SLS_ESBUILD_WORK_FOLDER: relative(REPO_ROOT, join(dir, 'work')),
     SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
     AWS_EC2_METADATA_DISABLED: 'true',
   };
   delete env.NODE_OPTIONS; // Jest's --experimental-vm-modules is not for the packager.
@@ -362,7 +371,7 @@ export async function runServerlessPackage(args: readonly string[]): Promise<Pac
     execFile(
       process.execPath,
       [bin, 'package', '--package', join(dir, 'out'), ...args],
-      { cwd: REPO_ROOT, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: service, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolve({ dir, code, output: `${stdout}${stderr}` });
