@@ -13,8 +13,11 @@ export interface DeadLetter {
 export interface DeadLetterReport {
   /** Message ids that could not be dead-lettered (they go back to the queue instead, nothing is dropped). */
   readonly failed: readonly string[];
+  /** Why sends failed (error names or SQS codes, no message bodies), for the log. */
+  readonly errors?: readonly string[];
 }
 
 export interface DeadLetterPort {
-  send(letters: readonly DeadLetter[]): Promise<DeadLetterReport>;
+  /** Sends the letters; stops (reporting the unsent ones as failed) once `signal` aborts. */
+  send(letters: readonly DeadLetter[], signal?: AbortSignal): Promise<DeadLetterReport>;
 }
