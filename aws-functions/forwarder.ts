@@ -29,6 +29,54 @@ function recordMetrics(metrics: Metrics, report: ForwardReport): void {
   metrics.addMetric('IngestionBytes', MetricUnit.Bytes, report.bytes);
 }
 
+/** One log line per distinct reason (with the message ids), not one per message: a throttled batch of
+ * 1,000 messages logs one line. */
+function logOutcomes(logger: Logger, report: ForwardReport): void {
+  const groups = new Map<string, { level: 'warn' | 'info'; message: string; detail: Record<string, unknown>; messageIds: string[]; itemIds: string[] }>();
+  for (const [messageId, outcome] of report.outcomes) {
+    let key: string;
+    let level: 'warn' | 'info' = 'warn';
+    let message: string;
+    let detail: Record<string, unknown>;
+    if (outcome.status === 'dead-lettered') {
+      key = `dlq\u0000${outcome.field}\u0000${outcome.reason}`;
+      message = 'Messages sent to the dead-letter queue';
+      detail = { field: outcome.field, reason: outcome.reason };
+    } else if (outcome.status === 'retry') {
+      key = `retry\u0000${outcome.reason}`;
+      message = 'Messages returned to the queue for retry';
+      detail = { reason: outcome.reason };
+    } else if (outcome.trimmed.length > 0) {
+      key = `trim\u0000${outcome.trimmed.join(',')}`;
+      level = 'info';
+      message = 'Oversize values trimmed';
+      detail = { columns: outcome.trimmed };
+    } else continue;
+    const group = groups.get(key) ?? { level, message, detail, messageIds: [], itemIds: [] };
+    group.messageIds.push(messageId);
+    if (outcome.itemId !== undefined) group.itemIds.push(outcome.itemId);
+    groups.set(key, group);
+  }
+  for (const group of groups.values()) {
+    const ids = { count: group.messageIds.length, messageIds: group.messageIds.slice(0, 50), itemIds: group.itemIds.slice(0, 50) };
+    logger[group.level](group.message, { ...group.detail, ...ids });
+  }
+  if (report.deadLetterErrors.length > 0) {
+    logger.error('Dead-letter queue refused messages; they return to the queue instead', {
+      errors: [...new Set(report.deadLetterErrors)],
+    });
+  }
+  logger.info('Batch forwarded', {
+    received: report.received,
+    delivered: report.delivered,
+    deadLettered: report.deadLettered,
+    retry: report.retry,
+    duplicatesInBatch: report.duplicatesInBatch,
+    requests: report.requests,
+    bytes: report.bytes,
+  });
+}
+
 /**
  * The SQS-triggered forwarder: the whole batch is validated, normalised and uploaded at once by the shared
  * use case (few large requests instead of one per record), then Powertools' batch processor turns the
@@ -41,43 +89,16 @@ export function createForwarderHandler(source: SourceName, deps: ForwarderHandle
 
   const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const budgetMs = Math.max(1_000, context.getRemainingTimeInMillis() - safetyMarginMs);
+    // Uploads stop a little earlier, so rows the API refuses for good can still reach the DLQ in time.
+    const uploadBudgetMs = Math.max(500, budgetMs - Math.min(5_000, Math.floor(budgetMs / 4)));
     const report = await forwardMessages(
       source,
       event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
       deps,
-      AbortSignal.timeout(budgetMs),
+      { signal: AbortSignal.timeout(budgetMs), uploadSignal: AbortSignal.timeout(uploadBudgetMs) },
     );
     recordMetrics(metrics, report);
-    for (const [messageId, outcome] of report.outcomes) {
-      if (outcome.status === 'dead-lettered') {
-        logger.warn('Message sent to the dead-letter queue', {
-          messageId,
-          itemId: outcome.itemId,
-          field: outcome.field,
-          reason: outcome.reason,
-        });
-      } else if (outcome.status === 'retry') {
-        logger.warn('Message returned to the queue for retry', {
-          messageId,
-          itemId: outcome.itemId,
-          reason: outcome.reason,
-        });
-      } else if (outcome.trimmed.length > 0) {
-        logger.info('Oversize values trimmed', {
-          messageId,
-          itemId: outcome.itemId,
-          columns: outcome.trimmed,
-        });
-      }
-    }
-    logger.info('Batch forwarded', {
-      received: report.received,
-      delivered: report.delivered,
-      deadLettered: report.deadLettered,
-      retry: report.retry,
-      requests: report.requests,
-      bytes: report.bytes,
-    });
+    logOutcomes(logger, report);
     const settle = async (record: SQSRecord): Promise<void> => {
       const outcome = report.outcomes.get(record.messageId);
       if (!outcome) throw new TransientError('no outcome recorded for this message');

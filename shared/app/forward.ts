@@ -1,8 +1,8 @@
 import type { Row } from '../domain/rows/row.js';
-import { normaliseItem, type SourceName } from '../domain/sources.js';
+import { type NormaliseOutcome, normaliseItem, type SourceName } from '../domain/sources.js';
 import { AWS_CLOUDTRAIL, AWS_GUARDDUTY, type TableDefinition } from '../domain/tables/columns.js';
-import type { DeadLetter, DeadLetterPort } from '../ports/dead-letters.js';
-import type { LogsIngestionPort } from '../ports/logs-ingestion.js';
+import type { DeadLetter, DeadLetterPort, DeadLetterReport } from '../ports/dead-letters.js';
+import type { LogsIngestionPort, UploadReport } from '../ports/logs-ingestion.js';
 
 /** One queued message: an SQS record's id and body (an EventBridge event as JSON text). */
 export interface QueueMessage {
@@ -31,11 +31,20 @@ export interface ForwardReport {
   readonly trimmedFields: number;
   readonly requests: number;
   readonly bytes: number;
+  /** Why dead letters could not be sent, when some could not (error names, no bodies). */
+  readonly deadLetterErrors: readonly string[];
 }
 
 export interface ForwardDeps {
   readonly ingestion: LogsIngestionPort;
   readonly deadLetters: DeadLetterPort;
+}
+
+export interface ForwardSignals {
+  /** The invocation's time budget: once aborted, nothing new is started and unsent messages are retried. */
+  readonly signal?: AbortSignal;
+  /** An earlier deadline for uploads, so dead letters for rows the API refused can still be sent. */
+  readonly uploadSignal?: AbortSignal;
 }
 
 const TABLE_OF: Readonly<Record<SourceName, TableDefinition>> = {
@@ -47,43 +56,61 @@ export function streamOf(source: SourceName): string {
   return TABLE_OF[source].stream;
 }
 
+const NO_UPLOAD: UploadReport = { failures: [], requests: 0, bytes: 0 };
+const NO_LETTERS: DeadLetterReport = { failed: [] };
+
+/** Parses and normalises one message; never throws (hostile input becomes a refusal of that message). */
+function normaliseMessage(source: SourceName, body: string): NormaliseOutcome {
+  let input: unknown;
+  try {
+    input = JSON.parse(body);
+  } catch {
+    return { ok: false, field: '', reason: 'message body is not JSON' };
+  }
+  try {
+    return normaliseItem(source, input);
+  } catch (error) {
+    const reason =
+      error instanceof RangeError
+        ? 'the event is nested too deeply to process'
+        : 'the event could not be processed';
+    return { ok: false, field: '', reason };
+  }
+}
+
 /**
  * Forwards a batch of queued events of one source to its Sentinel table:
  * validate + normalise each message, send the ones that can never succeed to the dead-letter queue with
  * their reason (one attempt, no pointless retries), upload the rest in as few requests as the API allows,
  * and say per message whether it was delivered or must be retried. Nothing is dropped: every message ends
- * `delivered`, `dead-lettered` or `retry` (which the caller returns to the queue).
+ * `delivered`, `dead-lettered` or `retry` (which the caller returns to the queue), whatever the input.
  */
 export async function forwardMessages(
   source: SourceName,
   messages: readonly QueueMessage[],
   deps: ForwardDeps,
-  signal?: AbortSignal,
+  signals: ForwardSignals = {},
 ): Promise<ForwardReport> {
   const outcomes = new Map<string, MessageOutcome>();
   const rows: Row[] = [];
+  const sizes: number[] = [];
   /** For each uploaded row, the messages it stands for (more than one when the batch held duplicates). */
   const carriers: { messageIds: string[]; itemId: string; trimmed: readonly string[] }[] = [];
-  const byKey = new Map<string, number>();
+  const byBody = new Map<string, number>();
   const letters: DeadLetter[] = [];
   let duplicatesInBatch = 0;
   let trimmedFields = 0;
 
   for (const message of messages) {
-    let input: unknown;
-    try {
-      input = JSON.parse(message.body);
-    } catch {
-      letters.push({
-        messageId: message.messageId,
-        body: message.body,
-        source,
-        field: '',
-        reason: 'message body is not JSON',
-      });
+    // The same message twice in one batch (SQS and EventBridge are at-least-once): upload it once. Keyed on
+    // the exact body, so two different events can never be merged, whatever their ids.
+    const existing = byBody.get(message.body);
+    if (existing !== undefined) {
+      carriers[existing]?.messageIds.push(message.messageId);
+      duplicatesInBatch++;
       continue;
     }
-    const outcome = normaliseItem(source, input, { sourceTextLength: message.body.length });
+    const outcome = normaliseMessage(source, message.body);
     if (!outcome.ok) {
       letters.push({
         messageId: message.messageId,
@@ -95,26 +122,21 @@ export async function forwardMessages(
       });
       continue;
     }
-    // The same message twice in one batch (SQS and EventBridge are at-least-once): upload it once. Keyed on
-    // the exact body, so two different events can never be merged, whatever their ids.
-    const key = message.body;
-    const existing = byKey.get(key);
-    if (existing !== undefined) {
-      carriers[existing]?.messageIds.push(message.messageId);
-      duplicatesInBatch++;
-      continue;
-    }
-    byKey.set(key, rows.length);
+    byBody.set(message.body, rows.length);
     rows.push(outcome.row);
+    sizes.push(outcome.bytes);
     carriers.push({ messageIds: [message.messageId], itemId: outcome.id, trimmed: outcome.trimmed });
     trimmedFields += outcome.trimmed.length;
   }
-
+  const uploadSignal = signals.uploadSignal ?? signals.signal;
   const [upload, deadLetterReport] = await Promise.all([
     rows.length > 0
-      ? deps.ingestion.upload(streamOf(source), rows, signal)
-      : Promise.resolve({ failures: [], requests: 0, bytes: 0 }),
-    letters.length > 0 ? deps.deadLetters.send(letters) : Promise.resolve({ failed: [] }),
+      ? deps.ingestion.upload(streamOf(source), rows, {
+          sizes,
+          ...(uploadSignal ? { signal: uploadSignal } : {}),
+        })
+      : Promise.resolve(NO_UPLOAD),
+    letters.length > 0 ? deps.deadLetters.send(letters, signals.signal) : Promise.resolve(NO_LETTERS),
   ]);
 
   const failedIndex = new Map(upload.failures.map((f) => [f.index, f]));
@@ -126,10 +148,9 @@ export async function forwardMessages(
       if (!failure) {
         outcomes.set(messageId, { status: 'delivered', itemId: carrier.itemId, trimmed: carrier.trimmed });
       } else if (failure.permanent) {
-        const body = bodyOf.get(messageId) ?? '';
         permanentLetters.push({
           messageId,
-          body,
+          body: bodyOf.get(messageId) ?? '',
           source,
           field: '',
           reason: `refused by the Logs Ingestion API${failure.status ? ` (HTTP ${failure.status})` : ''}: ${failure.message}`,
@@ -142,21 +163,31 @@ export async function forwardMessages(
   });
 
   const lateReport =
-    permanentLetters.length > 0 ? await deps.deadLetters.send(permanentLetters) : { failed: [] };
+    permanentLetters.length > 0 ? await deps.deadLetters.send(permanentLetters, signals.signal) : NO_LETTERS;
   const notDeadLettered = new Set([...deadLetterReport.failed, ...lateReport.failed]);
   for (const letter of [...letters, ...permanentLetters]) {
+    const itemId = letter.itemId !== undefined ? { itemId: letter.itemId } : {};
     if (notDeadLettered.has(letter.messageId)) {
       outcomes.set(letter.messageId, {
         status: 'retry',
         reason: `could not be sent to the dead-letter queue (${letter.reason})`,
-        ...(letter.itemId !== undefined ? { itemId: letter.itemId } : {}),
+        ...itemId,
       });
     } else {
       outcomes.set(letter.messageId, {
         status: 'dead-lettered',
         field: letter.field,
         reason: letter.reason,
-        ...(letter.itemId !== undefined ? { itemId: letter.itemId } : {}),
+        ...itemId,
+      });
+    }
+  }
+  // Every message has exactly one outcome; one the steps above did not settle is retried, never dropped.
+  for (const message of messages) {
+    if (!outcomes.has(message.messageId)) {
+      outcomes.set(message.messageId, {
+        status: 'retry',
+        reason: 'no outcome was recorded for this message',
       });
     }
   }
@@ -179,5 +210,6 @@ export async function forwardMessages(
     trimmedFields,
     requests: upload.requests,
     bytes: upload.bytes,
+    deadLetterErrors: [...(deadLetterReport.errors ?? []), ...(lateReport.errors ?? [])],
   };
 }

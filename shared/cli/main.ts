@@ -49,11 +49,7 @@ async function normalize(args: string[]): Promise<number> {
   let invalid = errors.length;
   const out: string[] = [];
   for (const item of items) {
-    const outcome = normaliseItem(
-      source,
-      item.value,
-      item.textLength !== undefined ? { sourceTextLength: item.textLength } : {},
-    );
+    const outcome = normaliseItem(source, item.value);
     if (outcome.ok) {
       out.push(JSON.stringify({ table: outcome.table, row: outcome.row }));
     } else {

@@ -10,13 +10,8 @@ export type SourceName = (typeof SOURCE_NAMES)[number];
 export type TableName = 'AWSGuardDuty' | 'AWSCloudTrail';
 
 export type NormaliseOutcome =
-  | { ok: true; table: TableName; id: string; row: Row; trimmed: string[] }
+  | { ok: true; table: TableName; id: string; row: Row; trimmed: string[]; bytes: number }
   | { ok: false; id?: string; field: string; reason: string };
-
-export interface NormaliseOptions {
-  /** Length of the JSON text the item was parsed from, when known (lets small items skip size checks). */
-  sourceTextLength?: number;
-}
 
 export interface SourceDefinition {
   readonly name: SourceName;
@@ -24,7 +19,7 @@ export interface SourceDefinition {
   /** EventBridge `detail-type`s this source accepts. */
   readonly detailTypes: readonly string[];
   /** Normalises the bare finding / record (the envelope's `detail`). */
-  normaliseDetail(detail: Record<string, unknown>, options: NormaliseOptions): NormaliseOutcome;
+  normaliseDetail(detail: Record<string, unknown>): NormaliseOutcome;
 }
 
 export const SOURCES: Readonly<Record<SourceName, SourceDefinition>> = {
@@ -44,13 +39,10 @@ function stringField(value: unknown, key: string): string | undefined {
 
 /**
  * Validates and normalises one item: an EventBridge event, or the bare GuardDuty finding / CloudTrail record.
- * Never throws; a refusal names the offending field (relative to the finding / record) and says why.
+ * A refusal names the offending field (relative to the finding / record) and says why. Throws only
+ * RangeError, for values nested too deeply to serialise (callers treat that as a refusal of the item).
  */
-export function normaliseItem(
-  source: SourceName,
-  input: unknown,
-  options: NormaliseOptions = {},
-): NormaliseOutcome {
+export function normaliseItem(source: SourceName, input: unknown): NormaliseOutcome {
   const definition = SOURCES[source];
   let detail: unknown = input;
   let envelopeId: string | undefined;
@@ -78,7 +70,7 @@ export function normaliseItem(
       reason: `expected a JSON object, got ${Array.isArray(detail) ? 'an array' : detail === null ? 'null' : typeof detail}`,
     };
   }
-  const outcome = definition.normaliseDetail(detail as Record<string, unknown>, options);
+  const outcome = definition.normaliseDetail(detail as Record<string, unknown>);
   if (!outcome.ok && outcome.id === undefined && envelopeId !== undefined)
     return { ...outcome, id: envelopeId };
   return outcome;

@@ -20,13 +20,23 @@ export function parseAwsTimestamp(value: string): Date | undefined {
   const zone = rawZone && rawZone.length === 5 ? `${rawZone.slice(0, 3)}:${rawZone.slice(3)}` : rawZone;
   // A 'T' form without a zone is ambiguous in ECMAScript (local time); AWS always sends UTC.
   const normalised = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${(m[7] ?? '').slice(0, 4)}${zone ?? 'Z'}`;
-  const date = new Date(normalised);
-  if (Number.isNaN(date.getTime())) return undefined;
-  // Reject calendar overflow such as 2026-02-31, which Date would roll into March.
-  if (zone === undefined || zone.toUpperCase() === 'Z') {
-    if (date.getUTCDate() !== Number(m[3]) || date.getUTCMonth() + 1 !== Number(m[2])) return undefined;
+  // Reject calendar overflow such as 2026-02-31 or 24:00, which Date would roll over, whatever the zone.
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(
+    Number,
+  ) as number[];
+  const wall = new Date(Date.UTC(year ?? 0, (month ?? 0) - 1, day, hour, minute, second));
+  if (
+    wall.getUTCFullYear() !== year ||
+    wall.getUTCMonth() + 1 !== month ||
+    wall.getUTCDate() !== day ||
+    wall.getUTCHours() !== hour ||
+    wall.getUTCMinutes() !== minute ||
+    wall.getUTCSeconds() !== second
+  ) {
+    return undefined;
   }
-  return date;
+  const date = new Date(normalised);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 export function toIsoInstant(value: string): string | undefined {

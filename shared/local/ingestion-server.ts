@@ -172,7 +172,12 @@ export interface IngestionServer {
   injectFaults(...faults: Fault[]): void;
   /** Draws faults at random for requests with no queued fault; no argument turns it off. */
   setFaultRate(rate?: FaultRate): void;
-  /** Forgets rows, requests, queued faults and the fault rate. */
+  /**
+   * Refuses, with 400 `InvalidLogRecord`, every request that holds a row matching `predicate` (as the service
+   * refuses a request for one malformed record); no row of such a request is stored. `undefined` turns it off.
+   */
+  rejectRowsWhere(predicate?: (row: Record<string, unknown>) => boolean): void;
+  /** Forgets rows, requests, queued faults, the fault rate and the row predicate. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -228,6 +233,7 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
   const stored = new Map<string, Record<string, unknown>[]>();
   const requests: IngestionRequestRecord[] = [];
   let faultQueue: Fault[] = [];
+  let rejectRow: ((row: Record<string, unknown>) => boolean) | undefined;
   let random: { readonly rate: FaultRate; readonly next: () => number } | undefined;
   const waits = new Set<{ readonly timer: NodeJS.Timeout; readonly done: () => void }>();
   let closed = false;
@@ -413,6 +419,20 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
       return;
     }
 
+    if (
+      rejectRow &&
+      parsed.some(
+        (row) => typeof row === 'object' && row !== null && rejectRow?.(row as Record<string, unknown>),
+      )
+    ) {
+      reply(400, {
+        status: 400,
+        code: 'InvalidLogRecord',
+        message: 'A record of the request does not match the stream declaration.',
+      });
+      return;
+    }
+
     const validation = validateRows(table, parsed);
     if (!closed && !res.destroyed) {
       const rows = stored.get(table.table) ?? [];
@@ -506,11 +526,15 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
       random =
         rate === undefined ? undefined : { rate: checkFaultRate(rate), next: mulberry32(rate.seed ?? 1) };
     },
+    rejectRowsWhere: (predicate) => {
+      rejectRow = predicate;
+    },
     reset: () => {
       stored.clear();
       requests.length = 0;
       faultQueue = [];
       random = undefined;
+      rejectRow = undefined;
     },
     close: async () => {
       if (closed) {

@@ -18,7 +18,14 @@ export interface UploadReport {
   readonly bytes: number;
 }
 
+export interface UploadOptions {
+  /** Stops starting requests once aborted; rows not sent are reported as (retryable) failures. */
+  readonly signal?: AbortSignal;
+  /** Exact bytes of each row's JSON text, when the caller has measured them (saves a serialisation). */
+  readonly sizes?: readonly number[];
+}
+
 /** Port to the Azure Monitor Logs Ingestion API (a DCR stream). Implementations never throw for row failures. */
 export interface LogsIngestionPort {
-  upload(stream: string, rows: readonly Row[], signal?: AbortSignal): Promise<UploadReport>;
+  upload(stream: string, rows: readonly Row[], options?: UploadOptions): Promise<UploadReport>;
 }

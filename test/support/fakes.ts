@@ -1,6 +1,11 @@
 import type { Row } from '../../shared/domain/rows/row.js';
 import type { DeadLetter, DeadLetterPort, DeadLetterReport } from '../../shared/ports/dead-letters.js';
-import type { LogsIngestionPort, UploadFailure, UploadReport } from '../../shared/ports/logs-ingestion.js';
+import type {
+  LogsIngestionPort,
+  UploadFailure,
+  UploadOptions,
+  UploadReport,
+} from '../../shared/ports/logs-ingestion.js';
 
 /** A stateful in-memory stand-in for a DCR: stores accepted rows per stream; failures are scripted per call. */
 export class InMemoryIngestion implements LogsIngestionPort {
@@ -10,7 +15,10 @@ export class InMemoryIngestion implements LogsIngestionPort {
   failWhen: (row: Row, index: number, call: number) => Omit<UploadFailure, 'index'> | undefined = () =>
     undefined;
 
-  async upload(stream: string, rows: readonly Row[]): Promise<UploadReport> {
+  lastOptions: UploadOptions | undefined;
+
+  async upload(stream: string, rows: readonly Row[], options?: UploadOptions): Promise<UploadReport> {
+    this.lastOptions = options;
     const call = ++this.calls;
     const failures: UploadFailure[] = [];
     const stored = this.accepted.get(stream) ?? [];

@@ -140,3 +140,49 @@ describe('duplicates within a batch', () => {
     ]);
   });
 });
+
+describe('hostile input', () => {
+  it('dead-letters a message nested too deeply to process and delivers the rest of the batch', async () => {
+    let deep = '"leaf"';
+    for (let i = 0; i < 5000; i++) deep = `{"d":${deep}}`;
+    const poison = JSON.stringify(guardDutyEvent(9)).replace(
+      '"additionalInfo":{}',
+      `"additionalInfo":${deep}`,
+    );
+    const ingestion = new InMemoryIngestion();
+    const deadLetters = new InMemoryDeadLetters();
+    const report = await forwardMessages('guardduty', messages([gd(1), poison, gd(2)]), {
+      ingestion,
+      deadLetters,
+    });
+    expect(report).toMatchObject({ delivered: 2, deadLettered: 1, retry: 0 });
+    expect(deadLetters.letters[0]?.reason).toMatch(/nested too deeply/);
+  });
+
+  it('gives every message exactly one outcome, whatever its body', async () => {
+    const fc = await import('fast-check');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.string(),
+            fc.json(),
+            fc.jsonValue().map((detail) => JSON.stringify({ 'detail-type': 'GuardDuty Finding', detail })),
+            fc.constantFrom(gd(1), gd(2), '{"__proto__":{"polluted":true}}', '[]', 'null'),
+          ),
+          { maxLength: 30 },
+        ),
+        async (bodies) => {
+          const report = await forwardMessages('guardduty', messages(bodies), {
+            ingestion: new InMemoryIngestion(),
+            deadLetters: new InMemoryDeadLetters(),
+          });
+          expect(report.outcomes.size).toBe(bodies.length);
+          expect(report.delivered + report.deadLettered + report.retry).toBe(bodies.length);
+          expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -82,17 +82,51 @@ describe('row limits', () => {
     expect(trimmed.length).toBeGreaterThan(0);
   });
 
-  it('does not touch a small GuardDuty row', () => {
+  it('does not touch a small GuardDuty row and reports its exact size', () => {
     const row = { Id: 'f1', ResourceDetails: { resourceType: 'Instance' }, ServiceDetails: { count: 1 } };
     const copy = structuredClone(row);
-    expect(applyIngestionLimits(row, AWS_GUARDDUTY.columns, 200)).toEqual({ row: copy, trimmed: [] });
+    expect(applyIngestionLimits(row, AWS_GUARDDUTY.columns)).toEqual({
+      row: copy,
+      trimmed: [],
+      bytes: bytesOf(copy),
+    });
   });
 
-  it('trims an oversized dynamic column even when the source text length is given', () => {
-    const big = { resourceType: 'Instance', blob: 'z'.repeat(80_000) };
-    const row = { Id: 'f1', ResourceDetails: big };
-    const { row: out, trimmed } = applyIngestionLimits(row, AWS_GUARDDUTY.columns, 90_000);
-    expect(trimmed).toEqual(['ResourceDetails']);
-    expect(bytesOf(out.ResourceDetails)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+  it('measures dynamic values exactly: numbers that re-serialise longer are still trimmed', () => {
+    // 1e20 is 4 characters in the source and 21 once serialised.
+    const service = { numbers: Array.from({ length: 4000 }, () => 1e20) };
+    const row = { Id: 'f1', ServiceDetails: service };
+    const { row: out, trimmed, bytes } = applyIngestionLimits(row, AWS_GUARDDUTY.columns);
+    expect(trimmed).toEqual(['ServiceDetails']);
+    expect(bytesOf(out.ServiceDetails)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+    expect(bytes).toBe(bytesOf(out));
+  });
+
+  it('trims JSON-text columns inside their JSON so parse_json still works', () => {
+    const parameters = {
+      policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+      padding: 'p'.repeat(200_000),
+    };
+    const row = { EventName: 'AttachUserPolicy', RequestParameters: JSON.stringify(parameters) };
+    const { row: out, trimmed } = applyIngestionLimits(row, AWS_CLOUDTRAIL.columns);
+    expect(trimmed).toEqual(['RequestParameters']);
+    const parsed = JSON.parse(String(out.RequestParameters)) as typeof parameters;
+    expect(parsed.policyArn).toBe(parameters.policyArn);
+    expect(parsed.padding.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(utf8Length(String(out.RequestParameters))).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+  });
+
+  it('shrinks a 1 MB finding quickly (no re-serialisation per cut)', () => {
+    const value = { items: Array.from({ length: 1000 }, (_, i) => ({ id: i, text: 't'.repeat(1000 + i) })) };
+    const shrunk = shrinkJsonValue(value, MAX_FIELD_BYTES);
+    expect(bytesOf(shrunk)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+  });
+
+  it('throws RangeError for a value nested too deeply to serialise, for the caller to refuse', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 20_000; i++) deep = { d: deep };
+    expect(() =>
+      applyIngestionLimits({ Id: 'x', ServiceDetails: deep as object }, AWS_GUARDDUTY.columns),
+    ).toThrow(RangeError);
   });
 });

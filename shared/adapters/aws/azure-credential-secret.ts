@@ -47,28 +47,57 @@ export function credentialFromSecret(identity: EntraAppIdentity, secretText: str
       );
 }
 
+export interface LazySecretOptions {
+  /** Re-read the secret when the cached one is older than this (picks up rotations); default 1 h. */
+  readonly maxAgeMs?: number;
+  /** After a token request fails, re-read the secret if the cached one is older than this; default 60 s. */
+  readonly rereadAfterFailureMs?: number;
+  readonly now?: () => number;
+  /** Builds the Entra credential from the secret text (default `credentialFromSecret`). */
+  readonly build?: (identity: EntraAppIdentity, secretText: string) => TokenCredential;
+}
+
 /**
- * A TokenCredential whose underlying Entra credential is built from a secret fetched once, on first use
- * (once per cold start), then cached for the life of the execution environment. A failed fetch is not
- * cached, so the next batch tries again.
+ * A TokenCredential whose underlying Entra credential is built from a secret fetched on first use (once per
+ * cold start) and cached. A failed fetch is not cached. The secret is read again when the cached one is older
+ * than `maxAgeMs`, and after a token request fails (at most once a minute), so a rotated client secret is
+ * picked up by warm functions without waiting for a new execution environment.
  */
 export function lazySecretCredential(
   identity: EntraAppIdentity,
   fetchSecret: () => Promise<string>,
+  options: LazySecretOptions = {},
 ): TokenCredential {
-  let pending: Promise<TokenCredential> | undefined;
+  const now = options.now ?? Date.now;
+  const maxAgeMs = options.maxAgeMs ?? 3_600_000;
+  const rereadAfterFailureMs = options.rereadAfterFailureMs ?? 60_000;
+  const build = options.build ?? credentialFromSecret;
+  let cached: { credential: Promise<TokenCredential>; fetchedAt: number } | undefined;
+
   const credential = (): Promise<TokenCredential> => {
-    pending ??= fetchSecret()
-      .then((text) => credentialFromSecret(identity, text))
-      .catch((error: unknown) => {
-        pending = undefined;
-        throw error;
+    if (cached && now() - cached.fetchedAt >= maxAgeMs) cached = undefined;
+    if (!cached) {
+      const entry = {
+        fetchedAt: now(),
+        credential: fetchSecret().then((text) => build(identity, text)),
+      };
+      entry.credential.catch(() => {
+        if (cached === entry) cached = undefined;
       });
-    return pending;
+      cached = entry;
+    }
+    return cached.credential;
   };
   return {
-    async getToken(scopes, options) {
-      return (await credential()).getToken(scopes, options);
+    async getToken(scopes, getTokenOptions) {
+      const entry = credential();
+      try {
+        return await (await entry).getToken(scopes, getTokenOptions);
+      } catch (error) {
+        if (cached && cached.credential === entry && now() - cached.fetchedAt >= rereadAfterFailureMs)
+          cached = undefined;
+        throw error;
+      }
     },
   };
 }

@@ -7,7 +7,11 @@ import { awsTimestamp, looseBoolean } from '../schema-helpers.js';
  * Unknown fields are accepted (AWS adds them); fields that feed a column are typed.
  */
 
-const str = z.string().nullish();
+// Optional string fields that are not strings are left out of the row rather than refusing the record: a lost
+// IAM change is worse than one empty column. Booleans stay strict (AWS only ever sends true/false).
+const str = z.string().nullish().catch(undefined);
+/** Some records carry an empty creation date; it is simply absent. */
+const optionalTimestamp = z.union([z.literal(''), awsTimestamp]).nullish();
 
 /** Every `userIdentity.type` CloudTrail documents; unknown future types are accepted as strings. */
 export const USER_IDENTITY_TYPES = [
@@ -28,11 +32,10 @@ export const USER_IDENTITY_TYPES = [
 export const sessionContextSchema = z.looseObject({
   sessionIssuer: z
     .looseObject({ type: str, principalId: str, arn: str, accountId: str, userName: str })
-    .nullish(),
-  webIdFederationData: z.looseObject({}).nullish(),
-  attributes: z
-    .looseObject({ creationDate: awsTimestamp.nullish(), mfaAuthenticated: looseBoolean.nullish() })
-    .nullish(),
+    .nullish()
+    .catch(undefined),
+  webIdFederationData: z.looseObject({}).nullish().catch(undefined),
+  attributes: z.looseObject({ creationDate: optionalTimestamp, mfaAuthenticated: looseBoolean.nullish() }).nullish(),
   sourceIdentity: str,
   ec2RoleDelivery: str,
 });
@@ -48,7 +51,7 @@ export const userIdentitySchema = z.looseObject({
   identityProvider: str,
   credentialId: str,
   sessionContext: sessionContextSchema.nullish(),
-  onBehalfOf: z.looseObject({ userId: str, identityStoreArn: str }).nullish(),
+  onBehalfOf: z.looseObject({ userId: str, identityStoreArn: str }).nullish().catch(undefined),
 });
 
 export const tlsDetailsSchema = z.looseObject({
@@ -83,7 +86,7 @@ export const cloudTrailRecordSchema = z.looseObject({
   recipientAccountId: str,
   sharedEventID: str,
   vpcEndpointId: str,
-  tlsDetails: tlsDetailsSchema.nullish(),
+  tlsDetails: tlsDetailsSchema.nullish().catch(undefined),
 });
 
 export type CloudTrailRecord = z.infer<typeof cloudTrailRecordSchema>;

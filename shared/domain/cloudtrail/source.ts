@@ -1,23 +1,19 @@
 import { applyIngestionLimits } from '../rows/limits.js';
 import { firstIssue } from '../schema-helpers.js';
-import type { NormaliseOptions, NormaliseOutcome, SourceDefinition } from '../sources.js';
+import type { NormaliseOutcome, SourceDefinition } from '../sources.js';
 import { AWS_CLOUDTRAIL } from '../tables/columns.js';
 import { toCloudTrailRow } from './normalise.js';
 import { CLOUDTRAIL_DETAIL_TYPES, cloudTrailRecordSchema } from './schema.js';
 
-export function normaliseCloudTrailRecord(
-  raw: Record<string, unknown>,
-  options: NormaliseOptions = {},
-): NormaliseOutcome {
+export function normaliseCloudTrailRecord(raw: Record<string, unknown>): NormaliseOutcome {
   const parsed = cloudTrailRecordSchema.safeParse(raw);
   const id = typeof raw.eventID === 'string' && raw.eventID !== '' ? raw.eventID : undefined;
   if (!parsed.success) return { ok: false, ...(id ? { id } : {}), ...firstIssue(parsed.error) };
-  const { row, trimmed } = applyIngestionLimits(
+  const { row, trimmed, bytes } = applyIngestionLimits(
     toCloudTrailRow(parsed.data, raw),
     AWS_CLOUDTRAIL.columns,
-    options.sourceTextLength,
   );
-  return { ok: true, table: 'AWSCloudTrail', id: parsed.data.eventID, row, trimmed };
+  return { ok: true, table: 'AWSCloudTrail', id: parsed.data.eventID, row, trimmed, bytes };
 }
 
 export const CLOUDTRAIL_SOURCE: SourceDefinition = {

@@ -8,8 +8,11 @@ import { awsTimestamp } from '../schema-helpers.js';
  * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-format.html
  */
 
-const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).nullish();
-const str = z.string().nullish();
+// Inner fields are typed for the response side, but a malformed one never refuses the finding: it feeds no
+// column (resource and service go into the row verbatim), and a lost High-severity finding is worse than an
+// untyped field. `.catch(undefined)` drops the bad value from the parsed copy only.
+const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).nullish().catch(undefined);
+const str = z.string().nullish().catch(undefined);
 
 const networkInterfaceSchema = z.looseObject({
   networkInterfaceId: str,
@@ -17,10 +20,16 @@ const networkInterfaceSchema = z.looseObject({
   subnetId: str,
   privateIpAddress: str,
   publicIp: str,
-  securityGroups: z.array(z.looseObject({ groupId: str, groupName: str })).nullish(),
+  securityGroups: z
+    .array(z.looseObject({ groupId: str, groupName: str }))
+    .nullish()
+    .catch(undefined),
 });
 
-const tagsSchema = z.array(z.looseObject({ key: str, value: str })).nullish();
+const tagsSchema = z
+  .array(z.looseObject({ key: str, value: str }))
+  .nullish()
+  .catch(undefined);
 
 /** Per-resource-type details; each block is optional because one finding may carry several. */
 export const guardDutyResourceSchema = z.looseObject({
@@ -29,12 +38,15 @@ export const guardDutyResourceSchema = z.looseObject({
     instanceId: str,
     instanceType: str,
     availabilityZone: str,
-    networkInterfaces: z.array(networkInterfaceSchema).nullish(),
+    networkInterfaces: z.array(networkInterfaceSchema).nullish().catch(undefined),
     iamInstanceProfile: loose({ arn: str, id: str }),
     tags: tagsSchema,
   }),
   accessKeyDetails: loose({ accessKeyId: str, principalId: str, userName: str, userType: str }),
-  s3BucketDetails: z.array(z.looseObject({ arn: str, name: str, type: str })).nullish(),
+  s3BucketDetails: z
+    .array(z.looseObject({ arn: str, name: str, type: str }))
+    .nullish()
+    .catch(undefined),
   eksClusterDetails: loose({ name: str, arn: str, vpcId: str }),
   kubernetesDetails: loose({}),
   rdsDbInstanceDetails: loose({ dbInstanceIdentifier: str, dbClusterIdentifier: str, engine: str }),
@@ -49,12 +61,12 @@ export const guardDutyResourceSchema = z.looseObject({
 export const guardDutyServiceSchema = z.looseObject({
   serviceName: str,
   detectorId: str,
-  archived: z.boolean().nullish(),
-  count: z.number().nullish(),
+  archived: z.boolean().nullish().catch(undefined),
+  count: z.number().nullish().catch(undefined),
   resourceRole: str,
   featureName: str,
   action: loose({ actionType: str }),
-  additionalInfo: z.looseObject({ sample: z.unknown().optional() }).nullish(),
+  additionalInfo: z.looseObject({ sample: z.unknown().optional() }).nullish().catch(undefined),
 });
 
 export const guardDutyFindingSchema = z.looseObject({

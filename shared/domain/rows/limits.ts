@@ -4,32 +4,32 @@ import type { Row } from './row.js';
 /**
  * Logs Ingestion API limits that a row must respect (DESIGN section 5):
  * - a field value over 64 KB is truncated by the service (silently, and a truncated JSON value stops being
- *   JSON); we trim first, deterministically, with a visible marker;
+ *   JSON); we trim first, deterministically, with a visible marker, keeping JSON valid;
  * - a request over 1 MB is refused with 413, and a record the SDK cannot fit into one request would be
  *   refused forever; we keep every row well below that so no record can cause a 413 loop.
  */
 export const MAX_FIELD_BYTES = 64 * 1024;
 /** Room for the JSON array brackets and the SDK's chunking threshold (1,000,000 bytes of JSON). */
 export const MAX_ROW_BYTES = 900_000;
-/** Shortest a trimmed string leaf is cut to while shrinking a dynamic value. */
+/** Shortest a trimmed string is cut to while shrinking a value. */
 const MIN_LEAF_BYTES = 1024;
 
 export const TRUNCATION_MARKER = '…[truncated by aws-sentinel-bridge]';
 
-/** UTF-8 length of a string without allocating (lone surrogates count as 3 bytes, as TextEncoder writes them). */
+/** UTF-8 length of a string without allocating (a lone surrogate counts 3 bytes, as TextEncoder writes it). */
 export function utf8Length(s: string): number {
-  let bytes = 0;
+  let bytes = s.length;
   for (let i = 0; i < s.length; i++) {
     const code = s.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
     else if (code >= 0xd800 && code <= 0xdbff && i + 1 < s.length) {
       const next = s.charCodeAt(i + 1);
       if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
+        bytes += 2; // 4 bytes for 2 UTF-16 units
         i++;
-      } else bytes += 3;
-    } else bytes += 3;
+      } else bytes += 2;
+    } else bytes += 2;
   }
   return bytes;
 }
@@ -51,8 +51,9 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   return s.slice(0, end) + TRUNCATION_MARKER;
 }
 
-function jsonBytes(value: unknown): number {
-  return utf8Length(JSON.stringify(value));
+/** Bytes of the JSON text of a value. Throws RangeError for values nested too deeply to serialise. */
+export function jsonBytes(value: unknown): number {
+  return utf8Length(JSON.stringify(value) ?? '');
 }
 
 interface Leaf {
@@ -86,11 +87,12 @@ function collectArrays(value: unknown, out: unknown[][]): void {
 }
 
 /**
- * Shrinks a JSON value (a dynamic column) to at most `maxBytes` of JSON text, keeping its structure so that
- * rules reading e.g. `ResourceDetails.instanceDetails.instanceId` still work: first the longest strings are
- * cut (with the marker), then the longest arrays lose their tail (a marker element says how many went), and
- * only if that is not enough the value becomes `{ truncated, originalBytes, preview }`. Deterministic: the
- * same input always gives the same output. Works on a deep copy; the input is not modified.
+ * Shrinks a JSON value to at most `maxBytes` of JSON text, keeping its structure so that rules reading e.g.
+ * `ResourceDetails.instanceDetails.instanceId` or `parse_json(RequestParameters).policyArn` still work:
+ * first the longest strings are cut (with the marker), then the longest arrays lose their tail (a marker
+ * element says how many went), and only if that is not enough the value becomes
+ * `{ truncated, originalBytes, preview }`. Deterministic: the same input always gives the same output.
+ * Works on a deep copy; the input is not modified.
  */
 export function shrinkJsonValue(value: unknown, maxBytes: number): unknown {
   const originalBytes = jsonBytes(value);
@@ -103,10 +105,12 @@ export function shrinkJsonValue(value: unknown, maxBytes: number): unknown {
   leaves.sort((a, b) => b.bytes - a.bytes || String(a.key).localeCompare(String(b.key)));
   for (const leaf of leaves) {
     if (size <= maxBytes || leaf.bytes <= MIN_LEAF_BYTES) break;
-    const current = (leaf.parent as Record<string | number, unknown>)[leaf.key] as string;
-    const target = Math.max(MIN_LEAF_BYTES, leaf.bytes - (size - maxBytes));
-    (leaf.parent as Record<string | number, unknown>)[leaf.key] = truncateUtf8(current, target);
-    size = jsonBytes(copy);
+    const slot = leaf.parent as Record<string | number, unknown>;
+    const current = slot[leaf.key] as string;
+    const cut = truncateUtf8(current, Math.max(MIN_LEAF_BYTES, leaf.bytes - (size - maxBytes)));
+    slot[leaf.key] = cut;
+    // Keep the running size exact without re-serialising the whole value: only this string changed.
+    size += jsonBytes(cut) - jsonBytes(current);
   }
 
   if (size > maxBytes) {
@@ -136,80 +140,75 @@ export interface LimitResult {
   row: Row;
   /** Columns whose values were trimmed, in the order they were trimmed. */
   trimmed: string[];
+  /** Exact bytes of the row's JSON text after trimming (what the upload measures). */
+  bytes: number;
+}
+
+/** A value cut to `maxBytes`: JSON-text columns are shrunk inside their JSON, so they stay parseable. */
+function cutValue(
+  column: ColumnDefinition | undefined,
+  value: string | object,
+  maxBytes: number,
+): string | object {
+  if (typeof value === 'object') return shrinkJsonValue(value, maxBytes) as object;
+  if (column?.json) {
+    try {
+      return JSON.stringify(shrinkJsonValue(JSON.parse(value), maxBytes));
+    } catch {
+      // Not JSON after all (a value we did not build): cut it as text.
+    }
+  }
+  return truncateUtf8(value, maxBytes);
+}
+
+function valueBytes(value: string | object): number {
+  return typeof value === 'string' ? utf8Length(value) : jsonBytes(value);
 }
 
 /**
- * Applies the field and record limits to a row built by a normaliser (the row is modified in place).
- * `sourceTextLength` (the length of the JSON text the record was parsed from, when known) lets the common
- * small record skip measuring its dynamic values: a value parsed out of N characters of JSON re-serialises to
- * at most N characters.
+ * Applies the field and record limits to a row built by a normaliser (the row is modified in place) and
+ * returns its exact JSON size. The common small row costs one serialisation: a row of at most 64 KB cannot
+ * hold a field over 64 KB. Throws RangeError for values nested too deeply to serialise.
  */
-export function applyIngestionLimits(
-  row: Row,
-  columns: readonly ColumnDefinition[],
-  sourceTextLength?: number,
-): LimitResult {
-  const trimmed: string[] = [];
-  const dynamicIsSmall = sourceTextLength !== undefined && sourceTextLength * 3 <= MAX_FIELD_BYTES;
-  // An upper bound of the row's JSON size: 6 bytes per string character covers escapes and UTF-8.
-  let upperBound = 2;
-  for (const column of columns) {
-    const value = row[column.name];
-    if (value === undefined) continue;
-    upperBound += column.name.length + 4;
-    if (typeof value === 'string') {
-      let text = value;
-      if (text.length * 3 > MAX_FIELD_BYTES && utf8Length(text) > MAX_FIELD_BYTES) {
-        text = truncateUtf8(text, MAX_FIELD_BYTES);
-        row[column.name] = text;
-        trimmed.push(column.name);
-      }
-      upperBound += text.length * 6;
-    } else if (typeof value === 'object') {
-      if (dynamicIsSmall) {
-        upperBound += (sourceTextLength ?? 0) * 3;
-        continue;
-      }
-      let bytes = jsonBytes(value);
-      if (bytes > MAX_FIELD_BYTES) {
-        const shrunk = shrinkJsonValue(value, MAX_FIELD_BYTES) as object;
-        row[column.name] = shrunk;
-        bytes = jsonBytes(shrunk);
-        trimmed.push(column.name);
-      }
-      upperBound += bytes;
-    } else {
-      upperBound += 32;
-    }
-  }
-  if (upperBound > MAX_ROW_BYTES) shrinkRow(row, trimmed);
-  return { row, trimmed };
-}
+export function applyIngestionLimits(row: Row, columns: readonly ColumnDefinition[]): LimitResult {
+  const bytes = jsonBytes(row);
+  if (bytes <= MAX_FIELD_BYTES) return { row, trimmed: [], bytes };
 
-/** Cuts the largest values of a row, largest first, until its JSON fits in `MAX_ROW_BYTES`. */
-function shrinkRow(row: Row, trimmed: string[]): void {
+  const trimmed: string[] = [];
+  const byName = new Map(columns.map((column) => [column.name, column]));
+  const sizes = new Map<string, number>();
+  for (const [name, value] of Object.entries(row)) {
+    if (typeof value !== 'string' && typeof value !== 'object') continue;
+    let size = valueBytes(value);
+    if (size > MAX_FIELD_BYTES) {
+      const cut = cutValue(byName.get(name), value, MAX_FIELD_BYTES);
+      row[name] = cut;
+      size = valueBytes(cut);
+      trimmed.push(name);
+    }
+    sizes.set(name, size);
+  }
+
+  // A record can still exceed the request limit when many fields are near 64 KB (CloudTrail has 45
+  // columns): cut the largest values, largest first, until the row fits.
   let total = jsonBytes(row);
-  for (let pass = 0; total > MAX_ROW_BYTES && pass < 100; pass++) {
-    let largest: { name: string; bytes: number } | undefined;
-    for (const [name, value] of Object.entries(row)) {
-      if (typeof value !== 'string' && typeof value !== 'object') continue;
-      const bytes = jsonBytes(value);
-      if (bytes > MIN_LEAF_BYTES && (!largest || bytes > largest.bytes)) largest = { name, bytes };
-    }
+  for (let pass = 0; total > MAX_ROW_BYTES && pass < 200; pass++) {
+    let largest: [string, number] | undefined;
+    for (const entry of sizes)
+      if (entry[1] > MIN_LEAF_BYTES && (!largest || entry[1] > largest[1])) largest = entry;
     if (!largest) break;
-    const value = row[largest.name];
-    const keep = Math.max(
-      MIN_LEAF_BYTES,
-      Math.floor(largest.bytes * (1 - (total - MAX_ROW_BYTES) / largest.bytes)) - 64,
-    );
-    if (typeof value === 'string') {
-      // JSON escapes can make the value longer than its UTF-8 text: scale the cut by that ratio.
-      const ratio = largest.bytes / Math.max(1, utf8Length(value));
-      row[largest.name] = truncateUtf8(value, Math.max(MIN_LEAF_BYTES, Math.floor(keep / ratio)));
-    } else if (value !== undefined) {
-      row[largest.name] = shrinkJsonValue(value, keep) as object;
-    }
-    if (!trimmed.includes(largest.name)) trimmed.push(largest.name);
+    const [name, size] = largest;
+    const value = row[name];
+    if (typeof value !== 'string' && typeof value !== 'object') break;
+    // JSON escapes can make a string longer in the row than in UTF-8: scale the cut by that ratio.
+    const escapeRatio = typeof value === 'string' ? Math.max(1, jsonBytes(value) / Math.max(1, size)) : 1;
+    const target = Math.max(MIN_LEAF_BYTES, Math.floor((size - (total - MAX_ROW_BYTES)) / escapeRatio) - 64);
+    const cut = cutValue(byName.get(name), value, target);
+    row[name] = cut;
+    const after = valueBytes(cut);
+    sizes.set(name, after >= size ? MIN_LEAF_BYTES : after);
+    if (!trimmed.includes(name)) trimmed.push(name);
     total = jsonBytes(row);
   }
+  return { row, trimmed, bytes: total };
 }

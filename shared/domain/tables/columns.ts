@@ -19,6 +19,8 @@ export interface ColumnDefinition {
   readonly type: ColumnType;
   /** Where the value comes from (documentation; rendered into the README). */
   readonly source: string;
+  /** A string column holding JSON text (rules `parse_json` it): trimmed inside the JSON, never through it. */
+  readonly json?: true;
 }
 
 export interface TableDefinition {
@@ -41,6 +43,12 @@ export const RESERVED_COLUMNS: readonly string[] = [
 ];
 
 const c = (name: string, type: ColumnType, source: string): ColumnDefinition => ({ name, type, source });
+const jsonText = (name: string, source: string): ColumnDefinition => ({
+  name,
+  type: 'string',
+  source,
+  json: true,
+});
 
 export const AWS_GUARDDUTY: TableDefinition = {
   table: 'AWSGuardDuty',
@@ -90,11 +98,11 @@ export const AWS_CLOUDTRAIL: TableDefinition = {
     c('UserAgent', 'string', 'record.userAgent'),
     c('ErrorCode', 'string', 'record.errorCode'),
     c('ErrorMessage', 'string', 'record.errorMessage'),
-    c('RequestParameters', 'string', 'JSON text of record.requestParameters'),
-    c('ResponseElements', 'string', 'JSON text of record.responseElements'),
-    c('AdditionalEventData', 'string', 'JSON text of record.additionalEventData'),
-    c('Resources', 'string', 'JSON text of record.resources'),
-    c('ServiceEventDetails', 'string', 'JSON text of record.serviceEventDetails'),
+    jsonText('RequestParameters', 'JSON text of record.requestParameters'),
+    jsonText('ResponseElements', 'JSON text of record.responseElements'),
+    jsonText('AdditionalEventData', 'JSON text of record.additionalEventData'),
+    jsonText('Resources', 'JSON text of record.resources'),
+    jsonText('ServiceEventDetails', 'JSON text of record.serviceEventDetails'),
     c('APIVersion', 'string', 'record.apiVersion'),
     c('ReadOnly', 'boolean', 'record.readOnly (also accepts "true"/"false")'),
     c('ManagementEvent', 'boolean', 'record.managementEvent'),
