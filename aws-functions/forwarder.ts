@@ -27,12 +27,22 @@ function recordMetrics(metrics: Metrics, report: ForwardReport): void {
   metrics.addMetric('FieldsTrimmed', MetricUnit.Count, report.trimmedFields);
   metrics.addMetric('IngestionRequests', MetricUnit.Count, report.requests);
   metrics.addMetric('IngestionBytes', MetricUnit.Bytes, report.bytes);
+  metrics.addMetric('StaleTimestamps', MetricUnit.Count, report.staleTimestamps);
 }
 
 /** One log line per distinct reason (with the message ids), not one per message: a throttled batch of
  * 1,000 messages logs one line. */
 function logOutcomes(logger: Logger, report: ForwardReport): void {
-  const groups = new Map<string, { level: 'warn' | 'info'; message: string; detail: Record<string, unknown>; messageIds: string[]; itemIds: string[] }>();
+  const groups = new Map<
+    string,
+    {
+      level: 'warn' | 'info';
+      message: string;
+      detail: Record<string, unknown>;
+      messageIds: string[];
+      itemIds: string[];
+    }
+  >();
   for (const [messageId, outcome] of report.outcomes) {
     let key: string;
     let level: 'warn' | 'info' = 'warn';
@@ -58,13 +68,25 @@ function logOutcomes(logger: Logger, report: ForwardReport): void {
     groups.set(key, group);
   }
   for (const group of groups.values()) {
-    const ids = { count: group.messageIds.length, messageIds: group.messageIds.slice(0, 50), itemIds: group.itemIds.slice(0, 50) };
+    const ids = {
+      count: group.messageIds.length,
+      messageIds: group.messageIds.slice(0, 50),
+      itemIds: group.itemIds.slice(0, 50),
+    };
     logger[group.level](group.message, { ...group.detail, ...ids });
   }
   if (report.deadLetterErrors.length > 0) {
     logger.error('Dead-letter queue refused messages; they return to the queue instead', {
       errors: [...new Set(report.deadLetterErrors)],
     });
+  }
+  if (report.staleTimestamps > 0) {
+    logger.warn(
+      'Rows older than 2 days or more than 1 day ahead: the service stamps them with the time of receipt',
+      {
+        count: report.staleTimestamps,
+      },
+    );
   }
   logger.info('Batch forwarded', {
     received: report.received,

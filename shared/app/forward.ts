@@ -33,12 +33,23 @@ export interface ForwardReport {
   readonly bytes: number;
   /** Why dead letters could not be sent, when some could not (error names, no bodies). */
   readonly deadLetterErrors: readonly string[];
+  /**
+   * Delivered rows whose `TimeGenerated` the service replaces with the time of receipt (older than 2 days
+   * or more than 1 day ahead): worth an alarm, since rules then see them at the wrong time.
+   */
+  readonly staleTimestamps: number;
 }
 
 export interface ForwardDeps {
   readonly ingestion: LogsIngestionPort;
   readonly deadLetters: DeadLetterPort;
+  /** Clock, for the stale-timestamp count (default Date.now). */
+  readonly now?: () => number;
 }
+
+/** The service keeps `TimeGenerated` only within [now - 2 days, now + 1 day]. */
+const KEPT_PAST_MS = 2 * 24 * 3_600_000;
+const KEPT_FUTURE_MS = 24 * 3_600_000;
 
 export interface ForwardSignals {
   /** The invocation's time budget: once aborted, nothing new is started and unsent messages are retried. */
@@ -192,6 +203,14 @@ export async function forwardMessages(
     }
   }
 
+  const now = (deps.now ?? Date.now)();
+  let staleTimestamps = 0;
+  carriers.forEach((carrier, index) => {
+    const time = Date.parse(String(rows[index]?.TimeGenerated));
+    const stale = time < now - KEPT_PAST_MS || time > now + KEPT_FUTURE_MS;
+    if (stale && outcomes.get(carrier.messageIds[0] ?? '')?.status === 'delivered') staleTimestamps++;
+  });
+
   let delivered = 0;
   let deadLettered = 0;
   let retry = 0;
@@ -211,5 +230,6 @@ export async function forwardMessages(
     requests: upload.requests,
     bytes: upload.bytes,
     deadLetterErrors: [...(deadLetterReport.errors ?? []), ...(lateReport.errors ?? [])],
+    staleTimestamps,
   };
 }

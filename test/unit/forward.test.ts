@@ -186,3 +186,19 @@ describe('hostile input', () => {
     );
   });
 });
+
+describe('timestamps the service would replace', () => {
+  it('counts delivered rows older than 2 days or more than 1 day ahead', async () => {
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    const report = await forwardMessages(
+      'guardduty',
+      messages([
+        gd(1, { updatedAt: '2026-12-03T11:00:00Z' }),
+        gd(2, { updatedAt: '2026-11-30T11:00:00Z' }),
+        gd(3, { updatedAt: '2026-12-05T11:00:00Z' }),
+      ]),
+      { ingestion: new InMemoryIngestion(), deadLetters: new InMemoryDeadLetters(), now: () => now },
+    );
+    expect(report).toMatchObject({ delivered: 3, staleTimestamps: 2 });
+  });
+});
