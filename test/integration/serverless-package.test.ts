@@ -8,7 +8,8 @@
  * Packaged layouts (in parallel, each in its own temporary copy of the service, see runServerlessPackage):
  *  - us-east-1, stage test: both pipelines (IAM's CloudTrail events reach EventBridge only in us-east-1);
  *  - eu-west-1, stage test: GuardDuty only, every IAM-changes resource behind the false DeployIamChanges;
- *  - eu-west-1 as a home region (deployIamChanges=true) with a KMS key for the secret and an alarm topic;
+ *  - eu-west-1 as a home region (deployIamChanges=true) with a KMS key for the secret, an alarm topic and its
+ *    own maxReceiveCount;
  *  - two refusals: an unknown deployIamChanges value, and a stage without its Azure settings.
  */
 
@@ -17,6 +18,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MAX_SQS_PAYLOAD_BYTES } from '../../shared/adapters/aws/sqs-dead-letters.js';
 import {
   activeResources,
   asArray,
@@ -46,6 +48,9 @@ const US_EAST_1: Deployment = { region: 'us-east-1' };
 const EU_WEST_1: Deployment = { region: 'eu-west-1' };
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:security-alarms';
+const HOME_MAX_RECEIVE_COUNT = 12;
+/** SQS's largest MaximumMessageSize (1 MiB since 2025). */
+const SQS_MAX_MESSAGE_SIZE = 1_048_576;
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
@@ -147,6 +152,8 @@ beforeAll(async () => {
         `secretKmsKeyArn=${KMS_KEY_ARN}`,
         '--param',
         `alarmTopicArn=${ALARM_TOPIC_ARN}`,
+        '--param',
+        `maxReceiveCount=${HOME_MAX_RECEIVE_COUNT}`,
       ],
       EU_WEST_1,
     ),
@@ -256,6 +263,20 @@ function pipelineNamed(pkg: Packaged, suffix: string): Pipeline {
   const found = pipelines(pkg).find((pipeline) => pipeline.functionName.endsWith(suffix));
   if (found === undefined) throw new Error(`no function ending in ${suffix}`);
   return found;
+}
+
+/** The alarms on the EventsRetried metric of a pipeline's function (Powertools dimension `service`). */
+function retriesAlarmsOf(pkg: Packaged, pipeline: Pipeline): [string, Resource][] {
+  return ofType(pkg.resources, 'AWS::CloudWatch::Alarm').filter(
+    ([, alarm]) =>
+      property(alarm, 'MetricName') === 'EventsRetried' &&
+      property(alarm, 'Namespace') === pipeline.environment.POWERTOOLS_METRICS_NAMESPACE &&
+      asArray(property(alarm, 'Dimensions')).some(
+        (dimension) =>
+          prop(dimension, 'Name') === 'service' &&
+          prop(dimension, 'Value') === pipeline.environment.POWERTOOLS_SERVICE_NAME,
+      ),
+  );
 }
 
 /** The (action, resource) pairs an identity policy document grants, as sortable strings. */
@@ -403,13 +424,18 @@ describe('serverless package --stage test --region us-east-1', () => {
     expect(new Set(expected).size).toBe(expected.length);
   });
 
-  it('redrives each source queue into its own DLQ after a few receives, and keeps dead letters 14 days', () => {
+  it('redrives each source queue into its own DLQ after 30 receives, and keeps dead letters 14 days', () => {
     for (const pipeline of pipelines(usEast1)) {
       const queue = get(usEast1.resources, pipeline.queueId);
       const dlq = get(usEast1.resources, pipeline.dlqId);
       const maxReceiveCount = numberProperty(queue, 'RedrivePolicy.maxReceiveCount');
-      expect(maxReceiveCount).toBeGreaterThanOrEqual(3);
-      expect(maxReceiveCount).toBeLessThanOrEqual(10);
+      // Poison messages are dead-lettered by the function in one attempt; receives only count transient failures.
+      expect(maxReceiveCount).toBe(30);
+      // Valid events ride out a few hours of Azure outage before the redrive moves them, well within retention.
+      const outageSeconds = maxReceiveCount * numberProperty(queue, 'VisibilityTimeout');
+      expect(outageSeconds).toBeGreaterThanOrEqual(3 * 3600);
+      expect(outageSeconds).toBeLessThan(numberProperty(queue, 'MessageRetentionPeriod'));
+      expect(numberProperty(queue, 'MessageRetentionPeriod')).toBe(345_600);
       expect(property(dlq, 'RedrivePolicy')).toBeUndefined();
       expect(numberProperty(dlq, 'MessageRetentionPeriod')).toBe(1_209_600);
       // A message moved to a DLQ keeps its original enqueue time, so the DLQ must keep messages longer.
@@ -419,6 +445,18 @@ describe('serverless package --stage test --region us-east-1', () => {
       expect(numberProperty(get(usEast1.resources, pipeline.ruleDlqId), 'MessageRetentionPeriod')).toBe(
         1_209_600,
       );
+    }
+  });
+
+  it('lets every DLQ and rule DLQ hold messages of 1 MiB, the dead-letter adapter limit', () => {
+    expect(MAX_SQS_PAYLOAD_BYTES).toBe(SQS_MAX_MESSAGE_SIZE);
+    for (const pipeline of pipelines(usEast1)) {
+      for (const dlqId of [pipeline.dlqId, pipeline.ruleDlqId]) {
+        expect({ dlqId, size: numberProperty(get(usEast1.resources, dlqId), 'MaximumMessageSize') }).toEqual({
+          dlqId,
+          size: SQS_MAX_MESSAGE_SIZE,
+        });
+      }
     }
   });
 
@@ -553,6 +591,43 @@ describe('serverless package --stage test --region us-east-1', () => {
       // No alarmTopicArn was given: the alarms exist without actions.
       expect(property(alarm, 'AlarmActions')).toBeUndefined();
     }
+  });
+
+  it('alarms on the messages each function hands back for retry, in 3 consecutive 5-minute periods', () => {
+    for (const pipeline of pipelines(usEast1)) {
+      const alarms = retriesAlarmsOf(usEast1, pipeline);
+      expect({ fn: pipeline.functionName, alarms: alarms.length }).toEqual({
+        fn: pipeline.functionName,
+        alarms: 1,
+      });
+      const alarm = alarms[0]?.[1];
+      if (alarm === undefined) continue;
+      expect({
+        namespace: property(alarm, 'Namespace'),
+        dimensions: property(alarm, 'Dimensions'),
+        statistic: property(alarm, 'Statistic'),
+        period: property(alarm, 'Period'),
+        evaluationPeriods: property(alarm, 'EvaluationPeriods'),
+        datapointsToAlarm: property(alarm, 'DatapointsToAlarm'),
+        threshold: property(alarm, 'Threshold'),
+        comparison: property(alarm, 'ComparisonOperator'),
+        missingData: property(alarm, 'TreatMissingData'),
+      }).toEqual({
+        // Powertools Metrics v2 emits its metrics with the one dimension `service`.
+        namespace: 'AwsSentinelBridge',
+        dimensions: [{ Name: 'service', Value: pipeline.environment.POWERTOOLS_SERVICE_NAME }],
+        statistic: 'Sum',
+        period: 300,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+        missingData: 'notBreaching',
+      });
+      expect(property(alarm, 'AlarmActions')).toBeUndefined();
+      expect(property(alarm, 'OKActions')).toBeUndefined();
+    }
+    expect(ofType(usEast1.resources, 'AWS::CloudWatch::Alarm')).toHaveLength(6);
   });
 
   it('keeps secrets out of the environment: only the ARN of the credential secret is there', () => {
@@ -759,7 +834,18 @@ describe('serverless package --stage test --region eu-west-1', () => {
     // rule, policies, alarms), and all of it is gone.
     const guardDutyIds = Object.keys(euWest1.template.Resources).filter((id) => /^guardduty/i.test(id));
     expect(iamIds).toHaveLength(guardDutyIds.length);
-    expect(iamIds.length).toBeGreaterThanOrEqual(13);
+    expect(iamIds.length).toBeGreaterThanOrEqual(14);
+    // The retries alarm of the iam-changes function is in the template too, behind the same condition.
+    const iamRetriesAlarms = Object.entries(euWest1.template.Resources).filter(
+      ([, entry]) =>
+        entry.Type === 'AWS::CloudWatch::Alarm' &&
+        entry.Properties?.MetricName === 'EventsRetried' &&
+        JSON.stringify(entry.Properties.Dimensions ?? null) ===
+          JSON.stringify([{ Name: 'service', Value: 'iam-changes' }]),
+    );
+    expect(iamRetriesAlarms.map(([id, entry]) => ({ id, condition: entry.Condition }))).toEqual([
+      { id: 'IamChangesRetriesAlarm', condition: 'DeployIamChanges' },
+    ]);
     expect(
       ofType(euWest1.resources, 'AWS::Events::Rule').map(([, rule]) =>
         prop(property(rule, 'EventPattern'), 'source'),
@@ -775,7 +861,9 @@ describe('serverless package --stage test --region eu-west-1', () => {
     expect(rolePolicies(euWest1, pipeline.roleId).flatMap(grants).sort()).toEqual(
       expectedGrants(pipeline, secretArnOf(pipeline)),
     );
-    expect(ofType(euWest1.resources, 'AWS::CloudWatch::Alarm')).toHaveLength(2);
+    // Depth alarms on its DLQ and rule DLQ, and the retries alarm of its function.
+    expect(ofType(euWest1.resources, 'AWS::CloudWatch::Alarm')).toHaveLength(3);
+    expect(retriesAlarmsOf(euWest1, pipeline)).toHaveLength(1);
   });
 
   it('outputs nothing of the IAM-changes pipeline', () => {
@@ -789,7 +877,7 @@ describe('serverless package --stage test --region eu-west-1', () => {
 
 // -------------------------------------------------------------------------------- home region with options
 
-describe('serverless package in a home region with deployIamChanges=true, a secret KMS key and an alarm topic', () => {
+describe('serverless package in a home region with deployIamChanges=true, a secret KMS key, an alarm topic and maxReceiveCount', () => {
   it('deploys the IAM-changes pipeline outside us-east-1 for events routed from us-east-1', () => {
     expect(evaluateCondition(homeRegion.template, 'DeployIamChanges', EU_WEST_1)).toBe(true);
     expect(
@@ -815,9 +903,19 @@ describe('serverless package in a home region with deployIamChanges=true, a secr
     }
   });
 
-  it('sends every DLQ alarm and its recovery to the alarm topic', () => {
+  it('redrives after the maxReceiveCount given as a parameter', () => {
+    for (const pipeline of pipelines(homeRegion)) {
+      expect(
+        numberProperty(get(homeRegion.resources, pipeline.queueId), 'RedrivePolicy.maxReceiveCount'),
+      ).toBe(HOME_MAX_RECEIVE_COUNT);
+    }
+  });
+
+  it('sends every DLQ and retries alarm and its recovery to the alarm topic', () => {
     const alarms = ofType(homeRegion.resources, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(6);
+    for (const pipeline of pipelines(homeRegion))
+      expect(retriesAlarmsOf(homeRegion, pipeline)).toHaveLength(1);
     for (const [, alarm] of alarms) {
       expect(property(alarm, 'AlarmActions')).toEqual([ALARM_TOPIC_ARN]);
       expect(property(alarm, 'OKActions')).toEqual([ALARM_TOPIC_ARN]);

@@ -6,7 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DEAD_LETTER_ATTRIBUTES } from '../../shared/adapters/aws/sqs-dead-letters.js';
-import { FORWARDER_SETTINGS_HELP } from '../../shared/config/forwarder-config.js';
+import {
+  FORWARDER_OPTIONAL_SETTINGS_HELP,
+  FORWARDER_SETTINGS_HELP,
+} from '../../shared/config/forwarder-config.js';
 import iamEvents from '../../shared/domain/cloudtrail/iam-change-events.json' with { type: 'json' };
 import { RESERVED_COLUMNS, TABLES } from '../../shared/domain/tables/columns.js';
 import { REFERENCE_QUERIES } from '../../shared/domain/tables/reference-queries.js';
@@ -34,13 +37,15 @@ function iamChangeEvents(): string {
 }
 
 function settings(): string {
-  const rows = FORWARDER_SETTINGS_HELP.map((s) => `| \`${s.name}\` | yes | ${escapeCell(s.help)} |`);
+  const required = FORWARDER_SETTINGS_HELP.map((s) => `| \`${s.name}\` | yes | ${escapeCell(s.help)} |`);
+  const optional = FORWARDER_OPTIONAL_SETTINGS_HELP.map(
+    (s) => `| \`${s.name}\` | no | ${escapeCell(s.help)} |`,
+  );
   return [
     '| Variable | Required | Meaning |',
     '| --- | --- | --- |',
-    ...rows,
-    '| `AZURE_AUTHORITY_HOST` | no | Entra authority for sovereign clouds, e.g. `https://login.microsoftonline.us` |',
-    '| `INGESTION_MAX_CONCURRENCY` | no | parallel upload requests per invocation, 1-20 (default 5) |',
+    ...required,
+    ...optional,
     '| `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL` | no | Powertools logger and metrics settings |',
   ].join('\n');
 }
