@@ -35,7 +35,9 @@ export const sessionContextSchema = z.looseObject({
     .nullish()
     .catch(undefined),
   webIdFederationData: z.looseObject({}).nullish().catch(undefined),
-  attributes: z.looseObject({ creationDate: optionalTimestamp, mfaAuthenticated: looseBoolean.nullish() }).nullish(),
+  attributes: z
+    .looseObject({ creationDate: optionalTimestamp, mfaAuthenticated: looseBoolean.nullish() })
+    .nullish(),
   sourceIdentity: str,
   ec2RoleDelivery: str,
 });
