@@ -50,8 +50,8 @@ const jsonText = (name: string, source: string): ColumnDefinition => ({
   json: true,
 });
 
-export const AWS_GUARDDUTY: TableDefinition = {
-  table: 'AWSGuardDuty',
+export const AWS_GUARDDUTY = {
+  table: 'AWSGuardDuty' as const,
   stream: 'Custom-AWSGuardDuty',
   outputStream: 'Microsoft-AWSGuardDuty',
   columns: [
@@ -78,10 +78,10 @@ export const AWS_GUARDDUTY: TableDefinition = {
     ),
     c('Title', 'string', 'finding.title'),
   ],
-};
+} satisfies TableDefinition;
 
-export const AWS_CLOUDTRAIL: TableDefinition = {
-  table: 'AWSCloudTrail',
+export const AWS_CLOUDTRAIL = {
+  table: 'AWSCloudTrail' as const,
   stream: 'Custom-AWSCloudTrail',
   outputStream: 'Microsoft-AWSCloudTrail',
   columns: [
@@ -138,7 +138,7 @@ export const AWS_CLOUDTRAIL: TableDefinition = {
     c('CipherSuite', 'string', 'record.tlsDetails.cipherSuite'),
     c('ClientProvidedHostHeader', 'string', 'record.tlsDetails.clientProvidedHostHeader'),
   ],
-};
+} satisfies TableDefinition;
 
 export const TABLES: readonly TableDefinition[] = [AWS_GUARDDUTY, AWS_CLOUDTRAIL];
 
