@@ -95,15 +95,9 @@ export interface SdkCommand {
   readonly input: object;
 }
 
-/** Kinds of target an action acts on, with the id format refused before any call when it does not match. */
-export const TARGET_KINDS = {
-  'ec2-instance': { pattern: /^i-[0-9a-f]{8,17}$/, example: 'i-0123456789abcdef0' },
-  'access-key': { pattern: /^(AKIA|ASIA)[A-Z0-9]{16}$/, example: 'AKIAIOSFODNN7EXAMPLE' },
-  'iam-role': { pattern: /^[\w+=,.@-]{1,64}$/, example: 'web-tier-role' },
-  'iam-user': { pattern: /^[\w+=,.@-]{1,64}$/, example: 'alice' },
-  'guardduty-finding': { pattern: /^[0-9a-f]{32}$/, example: '90b82273685661b9318f078d0851fe9a' },
-} as const;
-export type TargetKind = keyof typeof TARGET_KINDS;
+export { TARGET_KINDS, type TargetKind } from '../domain/respond/targets.js';
+
+import type { TargetKind } from '../domain/respond/targets.js';
 
 /** The common input of every action; modules extend it with their own options. */
 export interface ActionInput {
