@@ -62,6 +62,8 @@ export interface ActionOutcome {
   /** How to undo it: the CLI command, or that it cannot be undone. */
   readonly release?: string;
   readonly irreversible?: true;
+  /** Set when the run was held back for an approver (irreversible action, blast-radius cap). */
+  readonly awaitingApproval?: true;
 }
 
 /** The protected-resource guard: a resource carrying this tag is never touched. */

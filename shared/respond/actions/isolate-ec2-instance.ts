@@ -1,0 +1,480 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  type CreateSecurityGroupCommandOutput,
+  CreateSnapshotsCommand,
+  type CreateSnapshotsCommandOutput,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandOutput,
+  DescribeNetworkInterfacesCommand,
+  type DescribeNetworkInterfacesCommandOutput,
+  DescribeSecurityGroupsCommand,
+  type DescribeSecurityGroupsCommandOutput,
+  type Instance,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  type NetworkInterface,
+  RevokeSecurityGroupEgressCommand,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { TARGET_KINDS } from '../../domain/respond/targets.js';
+import { incidentLabel, isProtected, outcome, releaseCommand } from '../context.js';
+import type { ActionContext, ActionModule, ActionOutcome } from '../types.js';
+
+const NAME = 'isolate-ec2-instance';
+
+/** Tags the action reads and writes (documented in the action's docs). */
+export const ISOLATION_TAGS = {
+  status: 'ir:status',
+  incident: 'ir:incident',
+  isolatedAt: 'ir:isolated-at',
+  originalGroups: 'ir:original-groups',
+  purpose: 'ir:purpose',
+} as const;
+
+const input = z.strictObject({
+  target: z
+    .string()
+    .regex(TARGET_KINDS['ec2-instance'].pattern, 'expected an instance id such as i-0123456789abcdef0'),
+});
+type Input = z.infer<typeof input>;
+
+const isolationGroupName = (vpcId: string): string => `ir-isolation-${vpcId}`;
+const conversionGroupName = (vpcId: string): string => `ir-conversion-${vpcId}`;
+const tagValue = (tags: readonly Tag[] | undefined, key: string): string | undefined =>
+  tags?.find((t) => t.Key === key)?.Value;
+
+interface InstanceState {
+  readonly instance: Instance;
+  readonly enis: readonly NetworkInterface[];
+}
+
+async function readInstance(ctx: ActionContext, instanceId: string): Promise<InstanceState | undefined> {
+  const [instances, enis] = await Promise.all([
+    ctx.read<DescribeInstancesCommandOutput>(
+      'ec2',
+      new DescribeInstancesCommand({ InstanceIds: [instanceId] }),
+      'read the instance: state, VPC, tags, volumes',
+    ),
+    ctx.read<DescribeNetworkInterfacesCommandOutput>(
+      'ec2',
+      new DescribeNetworkInterfacesCommand({
+        Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }],
+      }),
+      'read every network interface of the instance with its security groups and tags',
+    ),
+  ]);
+  const instance = instances.Reservations?.flatMap((r) => r.Instances ?? []).find(
+    (i) => i.InstanceId === instanceId,
+  );
+  if (!instance) return undefined;
+  return { instance, enis: enis.NetworkInterfaces ?? [] };
+}
+
+const groupsOf = (eni: NetworkInterface): string[] =>
+  (eni.Groups ?? []).map((g) => g.GroupId ?? '').filter((g) => g !== '');
+
+/** Original groups recorded on an ENI, across `ir:original-groups`, `ir:original-groups:2`, ... (256-char tag values). */
+function recordedGroups(eni: NetworkInterface): string[] | undefined {
+  const parts = (eni.TagSet ?? [])
+    .filter(
+      (t) =>
+        t.Key === ISOLATION_TAGS.originalGroups || t.Key?.startsWith(`${ISOLATION_TAGS.originalGroups}:`),
+    )
+    .sort((a, b) => (a.Key ?? '').localeCompare(b.Key ?? '', 'en', { numeric: true }));
+  if (parts.length === 0) return undefined;
+  return parts
+    .map((t) => t.Value ?? '')
+    .join(' ')
+    .split(' ')
+    .filter((g) => g !== '');
+}
+
+function groupTags(groups: readonly string[]): Tag[] {
+  const tags: Tag[] = [];
+  let current = '';
+  for (const group of groups) {
+    if (current.length + group.length + 1 > 255) {
+      tags.push({
+        Key:
+          tags.length === 0
+            ? ISOLATION_TAGS.originalGroups
+            : `${ISOLATION_TAGS.originalGroups}:${tags.length + 1}`,
+        Value: current,
+      });
+      current = '';
+    }
+    current = current === '' ? group : `${current} ${group}`;
+  }
+  tags.push({
+    Key:
+      tags.length === 0
+        ? ISOLATION_TAGS.originalGroups
+        : `${ISOLATION_TAGS.originalGroups}:${tags.length + 1}`,
+    Value: current,
+  });
+  return tags;
+}
+
+/** The per-VPC isolation (no rules) and conversion (all open) groups, created on first use and reused. */
+async function ensureGroups(
+  ctx: ActionContext,
+  vpcId: string,
+): Promise<{ isolation: string; conversion: string }> {
+  const found = await ctx.read<DescribeSecurityGroupsCommandOutput>(
+    'ec2',
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [isolationGroupName(vpcId), conversionGroupName(vpcId)] },
+      ],
+    }),
+    'find the isolation and conversion groups of the VPC (reused across incidents)',
+  );
+  const byName = new Map((found.SecurityGroups ?? []).map((g) => [g.GroupName, g.GroupId ?? '']));
+  const create = async (name: string, purpose: 'isolation' | 'conversion'): Promise<string> => {
+    const existing = byName.get(name);
+    if (existing) return existing;
+    const created = await ctx.write<CreateSecurityGroupCommandOutput>(
+      'ec2',
+      new CreateSecurityGroupCommand({
+        GroupName: name,
+        VpcId: vpcId,
+        Description:
+          purpose === 'isolation'
+            ? 'Incident response isolation: no inbound, no outbound'
+            : 'Incident response conversion step: all traffic, so tracked connections become untracked',
+        TagSpecifications: [
+          { ResourceType: 'security-group', Tags: [{ Key: ISOLATION_TAGS.purpose, Value: purpose }] },
+        ],
+      }),
+      `create the ${purpose} group of ${vpcId}`,
+    );
+    const id = created?.GroupId ?? `<new ${name}>`;
+    if (purpose === 'isolation') {
+      // A new group allows all egress by default: remove it, so the group has no rule at all.
+      await ctx.write(
+        'ec2',
+        new RevokeSecurityGroupEgressCommand({
+          GroupId: id,
+          IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+        'remove the default allow-all egress rule of the isolation group',
+      );
+    } else {
+      await ctx.write(
+        'ec2',
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: id,
+          IpPermissions: [
+            { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+          ],
+        }),
+        'open the conversion group to all inbound traffic (all-open rules make existing flows untracked)',
+      );
+    }
+    return id;
+  };
+  const [isolation, conversion] = await Promise.all([
+    create(isolationGroupName(vpcId), 'isolation'),
+    create(conversionGroupName(vpcId), 'conversion'),
+  ]);
+  return { isolation, conversion };
+}
+
+function observedGroups(enis: readonly NetworkInterface[]): Record<string, string[]> {
+  return Object.fromEntries(enis.map((eni) => [eni.NetworkInterfaceId ?? '?', groupsOf(eni)]));
+}
+
+async function execute(args: Input, ctx: ActionContext): Promise<ActionOutcome> {
+  const id = args.target;
+  const done = (status: ActionOutcome['status'], extra: Parameters<typeof outcome>[4] = {}): ActionOutcome =>
+    outcome(ctx, NAME, id, status, { release: releaseCommand(NAME, ctx, id), ...extra });
+  try {
+    const state = await readInstance(ctx, id);
+    if (!state)
+      return outcome(ctx, NAME, id, 'failed', {
+        reason: `instance ${id} not found in ${ctx.accountId}/${ctx.region}`,
+      });
+    const { instance, enis } = state;
+    if (isProtected(instance.Tags, ctx.protectedTag)) {
+      return outcome(ctx, NAME, id, 'refused', {
+        reason: `instance carries the protected tag ${ctx.protectedTag.key}=${ctx.protectedTag.value}`,
+      });
+    }
+    if (instance.State?.Name === 'terminated' || instance.State?.Name === 'shutting-down') {
+      return outcome(ctx, NAME, id, 'skipped', { reason: `instance is ${instance.State.Name}` });
+    }
+    const vpcId = instance.VpcId;
+    if (!vpcId || enis.length === 0) {
+      return outcome(ctx, NAME, id, 'failed', { reason: 'instance has no VPC network interface to isolate' });
+    }
+
+    const groups = await ensureGroups(ctx, vpcId);
+    const isolated = (eni: NetworkInterface): boolean => {
+      const current = groupsOf(eni);
+      return current.length === 1 && current[0] === groups.isolation;
+    };
+    if (tagValue(instance.Tags, ISOLATION_TAGS.status) === 'isolated' && enis.every(isolated)) {
+      return done('already-done', {
+        reason: 'every network interface is already in the isolation group',
+        observed: { networkInterfaces: observedGroups(enis), isolationGroup: groups.isolation },
+      });
+    }
+
+    const label = incidentLabel(ctx);
+    const volumes = (instance.BlockDeviceMappings ?? [])
+      .map((b) => b.Ebs?.VolumeId)
+      .filter((v): v is string => !!v);
+    const partial = tagValue(instance.Tags, ISOLATION_TAGS.status) === 'isolating';
+    // Evidence first, and the way back recorded, before the network is cut.
+    const [snapshots] = await Promise.all([
+      partial && tagValue(instance.Tags, ISOLATION_TAGS.incident) === label
+        ? Promise.resolve(undefined)
+        : ctx.write<CreateSnapshotsCommandOutput>(
+            'ec2',
+            new CreateSnapshotsCommand({
+              InstanceSpecification: { InstanceId: id, ExcludeBootVolume: false },
+              Description: `Incident ${label}: ${ctx.reason}`.slice(0, 255),
+              CopyTagsFromSource: 'volume',
+              TagSpecifications: [
+                {
+                  ResourceType: 'snapshot',
+                  Tags: [
+                    { Key: ISOLATION_TAGS.incident, Value: label },
+                    { Key: 'ir:reason', Value: ctx.reason.slice(0, 255) },
+                    { Key: 'ir:instance', Value: id },
+                  ],
+                },
+              ],
+            }),
+            `snapshot every attached volume (${volumes.join(', ') || 'none'}) before cutting the network`,
+          ),
+      ctx.write(
+        'ec2',
+        new ModifyInstanceAttributeCommand({ InstanceId: id, DisableApiTermination: { Value: true } }),
+        'enable termination protection so the evidence cannot be destroyed',
+      ),
+      ...enis
+        .filter((eni) => recordedGroups(eni) === undefined && !isolated(eni))
+        .map((eni) =>
+          ctx.write(
+            'ec2',
+            new CreateTagsCommand({
+              Resources: [eni.NetworkInterfaceId ?? ''],
+              Tags: groupTags(groupsOf(eni)),
+            }),
+            `record the original groups of ${eni.NetworkInterfaceId} for release`,
+          ),
+        ),
+      ctx.write(
+        'ec2',
+        new CreateTagsCommand({
+          Resources: [id],
+          Tags: [
+            { Key: ISOLATION_TAGS.status, Value: 'isolating' },
+            { Key: ISOLATION_TAGS.incident, Value: label },
+          ],
+        }),
+        'mark the instance as being isolated for this incident',
+      ),
+    ]);
+
+    const move = (groupId: string, why: string): Promise<unknown[]> =>
+      Promise.all(
+        enis
+          .filter((eni) => !isolated(eni))
+          .map((eni) =>
+            ctx.write(
+              'ec2',
+              new ModifyNetworkInterfaceAttributeCommand({
+                NetworkInterfaceId: eni.NetworkInterfaceId ?? '',
+                Groups: [groupId],
+              }),
+              `${why} (${eni.NetworkInterfaceId})`,
+            ),
+          ),
+      );
+    await move(
+      groups.conversion,
+      'move to the all-open conversion group first, so tracked connections become untracked',
+    );
+    await move(
+      groups.isolation,
+      'then move to the isolation group, which has no rule: nothing in, nothing out',
+    );
+    await ctx.write(
+      'ec2',
+      new CreateTagsCommand({
+        Resources: [id],
+        Tags: [
+          { Key: ISOLATION_TAGS.status, Value: 'isolated' },
+          { Key: ISOLATION_TAGS.isolatedAt, Value: ctx.now().toISOString() },
+        ],
+      }),
+      'mark the instance isolated',
+    );
+
+    const snapshotIds = (snapshots?.Snapshots ?? []).map((s) => s.SnapshotId ?? '').filter((s) => s !== '');
+    if (ctx.dryRun)
+      return done('dry-run', { observed: { networkInterfaces: observedGroups(enis), volumes } });
+
+    const after = await ctx.read<DescribeNetworkInterfacesCommandOutput>(
+      'ec2',
+      new DescribeNetworkInterfacesCommand({
+        NetworkInterfaceIds: enis.map((e) => e.NetworkInterfaceId ?? ''),
+      }),
+      'verify: read every network interface back',
+    );
+    const seen = after.NetworkInterfaces ?? [];
+    const verified = seen.length === enis.length && seen.every(isolated);
+    const observed = {
+      networkInterfaces: observedGroups(seen),
+      isolationGroup: groups.isolation,
+      snapshots: snapshotIds,
+    };
+    return verified
+      ? done('done', { verified: true, observed })
+      : done('failed', {
+          verified: false,
+          observed,
+          reason: 'read-back shows a network interface outside the isolation group',
+        });
+  } catch (error) {
+    return outcome(ctx, NAME, id, 'failed', {
+      reason: `${error instanceof Error ? error.name : 'Error'} while isolating`,
+    });
+  }
+}
+
+async function release(args: Input, ctx: ActionContext): Promise<ActionOutcome> {
+  const id = args.target;
+  try {
+    const state = await readInstance(ctx, id);
+    if (!state)
+      return outcome(ctx, NAME, id, 'failed', {
+        reason: `instance ${id} not found in ${ctx.accountId}/${ctx.region}`,
+      });
+    const { enis } = state;
+    const recorded = enis.map((eni) => ({ eni, groups: recordedGroups(eni) }));
+    if (recorded.every((r) => r.groups === undefined)) {
+      return outcome(ctx, NAME, id, 'already-done', {
+        reason: 'no network interface carries recorded original groups: the instance is not isolated',
+        observed: { networkInterfaces: observedGroups(enis) },
+      });
+    }
+    await Promise.all(
+      recorded
+        .filter(
+          (r): r is { eni: NetworkInterface; groups: string[] } =>
+            r.groups !== undefined && r.groups.length > 0,
+        )
+        .map(({ eni, groups }) =>
+          ctx.write(
+            'ec2',
+            new ModifyNetworkInterfaceAttributeCommand({
+              NetworkInterfaceId: eni.NetworkInterfaceId ?? '',
+              Groups: groups,
+            }),
+            `restore the original groups of ${eni.NetworkInterfaceId}`,
+          ),
+        ),
+    );
+    const groupTagKeys = (eni: NetworkInterface): Tag[] =>
+      (eni.TagSet ?? [])
+        .filter((t) => t.Key?.startsWith(ISOLATION_TAGS.originalGroups))
+        .map((t) => ({ Key: t.Key }));
+    await Promise.all([
+      ...recorded
+        .filter((r) => r.groups !== undefined)
+        .map(({ eni }) =>
+          ctx.write(
+            'ec2',
+            new DeleteTagsCommand({ Resources: [eni.NetworkInterfaceId ?? ''], Tags: groupTagKeys(eni) }),
+            `forget the recorded groups of ${eni.NetworkInterfaceId}`,
+          ),
+        ),
+      ctx.write(
+        'ec2',
+        new CreateTagsCommand({ Resources: [id], Tags: [{ Key: ISOLATION_TAGS.status, Value: 'released' }] }),
+        'mark the instance released (termination protection and snapshots are kept as evidence)',
+      ),
+    ]);
+    if (ctx.dryRun)
+      return outcome(ctx, NAME, id, 'dry-run', { observed: { networkInterfaces: observedGroups(enis) } });
+    const after = await ctx.read<DescribeNetworkInterfacesCommandOutput>(
+      'ec2',
+      new DescribeNetworkInterfacesCommand({
+        NetworkInterfaceIds: enis.map((e) => e.NetworkInterfaceId ?? ''),
+      }),
+      'verify: read every network interface back',
+    );
+    const seen = after.NetworkInterfaces ?? [];
+    const expected = new Map(recorded.map((r) => [r.eni.NetworkInterfaceId, r.groups ?? groupsOf(r.eni)]));
+    const verified = seen.every((eni) => {
+      const want = [...(expected.get(eni.NetworkInterfaceId) ?? [])].sort();
+      return JSON.stringify(groupsOf(eni).sort()) === JSON.stringify(want);
+    });
+    return outcome(ctx, NAME, id, verified ? 'done' : 'failed', {
+      verified,
+      observed: { networkInterfaces: observedGroups(seen) },
+      ...(verified ? {} : { reason: 'read-back shows a network interface without its original groups' }),
+    });
+  } catch (error) {
+    return outcome(ctx, NAME, id, 'failed', {
+      reason: `${error instanceof Error ? error.name : 'Error'} while releasing`,
+    });
+  }
+}
+
+export const isolateEc2InstanceAction: ActionModule<Input> = {
+  name: NAME,
+  summary: 'Cut an EC2 instance off the network, keeping evidence and the way back.',
+  docs: `Isolates an EC2 instance without stopping it (memory and processes stay for forensics):
+
+1. Reads the instance and every network interface (ENI) attached to it. An instance tagged with the
+   protected tag is refused; a terminated one is skipped.
+2. Finds or creates, once per VPC, the isolation group \`ir-isolation-<vpc>\` (no inbound and no outbound
+   rule) and the conversion group \`ir-conversion-<vpc>\` (all traffic in and out); both are reused.
+3. Before touching the network, in parallel: snapshots every attached EBS volume (\`CreateSnapshots\`, tagged
+   \`ir:incident\`, \`ir:reason\`, \`ir:instance\`), enables termination protection, records each ENI's
+   original groups in its \`ir:original-groups\` tag, and tags the instance \`ir:status=isolating\`.
+4. Moves every ENI to the conversion group, then to the isolation group: security groups do not cut
+   tracked connections, but the all-open conversion group makes existing flows untracked first.
+5. Tags the instance \`ir:status=isolated\`, \`ir:incident=<incident>\`, \`ir:isolated-at\`.
+6. Verifies by reading every ENI back: the action is \`done\` only if each is in the isolation group alone.
+
+A second run reports \`already-done\` and changes nothing. **Release** puts every ENI back into its recorded
+groups, removes the records and tags the instance \`ir:status=released\`; snapshots and termination protection
+stay as evidence.`,
+  targetKind: 'ec2-instance',
+  input,
+  permissions: {
+    execute: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSecurityGroups',
+      'ec2:CreateSecurityGroup',
+      'ec2:RevokeSecurityGroupEgress',
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:CreateSnapshots',
+      'ec2:CreateTags',
+      'ec2:ModifyInstanceAttribute',
+      'ec2:ModifyNetworkInterfaceAttribute',
+    ],
+    release: [
+      'ec2:DescribeInstances',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:ModifyNetworkInterfaceAttribute',
+      'ec2:CreateTags',
+      'ec2:DeleteTags',
+    ],
+  },
+  containment: true,
+  irreversible: false,
+  execute,
+  release,
+};

@@ -1,0 +1,167 @@
+import { ACCOUNT_ID, REGION } from '../domain/respond/targets.js';
+import type { BlastRadiusPort, LockPort } from '../ports/response-state.js';
+import { createActionContext } from './context.js';
+import type { ActionModule, ActionOutcome, AwsClients, IncidentRef, ProtectedTag } from './types.js';
+import { DEFAULT_PROTECTED_TAG } from './types.js';
+
+export interface Registry {
+  get(name: string): ActionModule | undefined;
+  names(): readonly string[];
+}
+
+export interface ActionRequest {
+  readonly action: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly target: string;
+  readonly options?: Readonly<Record<string, unknown>>;
+  readonly incident?: IncidentRef;
+  readonly reason: string;
+  readonly dryRun?: boolean;
+  /** Run the action's release instead of its execute. */
+  readonly release?: boolean;
+  /** Set by the approval flow: the run was approved by an Approver. */
+  readonly approved?: boolean;
+  /** Who asked (user principal name, app id, `cli`), for the audit. */
+  readonly actor: string;
+}
+
+/** Receives every outcome with its calls (the audit table). */
+export interface AuditSink {
+  record(
+    outcome: ActionOutcome,
+    meta: { readonly actor: string; readonly correlationId: string; readonly at: Date },
+  ): Promise<void>;
+}
+
+export interface ExecutorDeps {
+  readonly registry: Registry;
+  /** SDK clients for an account and region, assuming the responder role with this session name. */
+  readonly clientsFor: (accountId: string, region: string, sessionName: string) => AwsClients;
+  /** Accounts the responder may act in; undefined = any (the CLI with the operator's own credentials). */
+  readonly allowedAccounts?: readonly string[];
+  readonly protectedTag?: ProtectedTag;
+  readonly blastRadius?: {
+    readonly port: BlastRadiusPort;
+    readonly maxContainments: number;
+    readonly windowMinutes: number;
+  };
+  readonly locks?: LockPort;
+  readonly audit?: AuditSink;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+  /** How long a target stays locked by a run that died (default 5 minutes). */
+  readonly lockTtlMs?: number;
+}
+
+/** Session names show in the member account's CloudTrail: who acted and why (`sentinel-4242`, `manual-alice`). */
+export function sessionName(request: Pick<ActionRequest, 'incident' | 'actor'>): string {
+  const raw =
+    request.incident?.number !== undefined
+      ? `sentinel-${request.incident.number}`
+      : `manual-${request.actor || 'unknown'}`;
+  const cleaned = raw.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+  return cleaned.length >= 2 ? cleaned : `${cleaned}--`;
+}
+
+function refusal(request: ActionRequest, reason: string, extra: Partial<ActionOutcome> = {}): ActionOutcome {
+  return {
+    status: 'refused',
+    action: request.action,
+    target: request.target,
+    accountId: request.accountId,
+    region: request.region,
+    ...(request.incident ? { incident: request.incident } : {}),
+    reason,
+    calls: [],
+    ...extra,
+  };
+}
+
+/**
+ * Runs one action (or its release) under every safety rule, in this order, refusing before any AWS call:
+ * known action; well-formed account, region and input; account allowlist; irreversible actions only when
+ * approved; the blast-radius cap (a containment beyond it is held for approval); one run per target at a
+ * time (lock). Then the action reads, acts (or records the calls of a dry run) and verifies; the outcome
+ * and every call go to the audit.
+ */
+export async function runAction(request: ActionRequest, deps: ExecutorDeps): Promise<ActionOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const module = deps.registry.get(request.action);
+  if (!module)
+    return refusal(
+      request,
+      `unknown action "${request.action}"; valid actions: ${deps.registry.names().join(', ')}`,
+    );
+  if (!ACCOUNT_ID.test(request.accountId))
+    return refusal(request, `account "${request.accountId}" is not a 12-digit AWS account id`);
+  if (!REGION.test(request.region))
+    return refusal(request, `region "${request.region}" is not an AWS region name`);
+  const parsed = module.input.safeParse({ ...(request.options ?? {}), target: request.target });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refusal(
+      request,
+      `invalid input${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  if (deps.allowedAccounts && !deps.allowedAccounts.includes(request.accountId)) {
+    return refusal(request, `account ${request.accountId} is not in the allowlist`);
+  }
+  if (request.release && !module.release) {
+    return refusal(request, `${module.name} is irreversible: it has no release`, { irreversible: true });
+  }
+  if (module.irreversible && !request.release && !request.approved && !request.dryRun) {
+    return refusal(request, `${module.name} is irreversible and runs only after approval`, {
+      awaitingApproval: true,
+      irreversible: true,
+    });
+  }
+  const countsTowardCap = module.containment && !request.release && !request.dryRun;
+  if (countsTowardCap && deps.blastRadius && !request.approved) {
+    const { port, maxContainments, windowMinutes } = deps.blastRadius;
+    const since = new Date(now().getTime() - windowMinutes * 60_000);
+    const count = await port.count(request.accountId, since);
+    if (count >= maxContainments) {
+      return refusal(
+        request,
+        `blast-radius cap: ${count} containment actions in account ${request.accountId} in the last ${windowMinutes} minutes (at most ${maxContainments}); held for approval`,
+        { awaitingApproval: true },
+      );
+    }
+  }
+
+  const correlationId =
+    deps.newId?.() ?? `${now().getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  let unlock: (() => Promise<void>) | undefined;
+  if (deps.locks && !request.dryRun) {
+    const key = `${request.accountId}:${request.region}:${module.name}:${request.target}`;
+    const lock = await deps.locks.acquire(key, correlationId, deps.lockTtlMs ?? 300_000);
+    if (!lock.ok) {
+      return refusal(request, `another run is acting on this target (until ${lock.expiresAt.toISOString()})`);
+    }
+    unlock = lock.release;
+  }
+  try {
+    const ctx = createActionContext({
+      accountId: request.accountId,
+      region: request.region,
+      clients: deps.clientsFor(request.accountId, request.region, sessionName(request)),
+      reason: request.reason,
+      dryRun: request.dryRun ?? false,
+      protectedTag: deps.protectedTag ?? DEFAULT_PROTECTED_TAG,
+      now,
+      ...(request.incident ? { incident: request.incident } : {}),
+    });
+    const run = request.release ? module.release : module.execute;
+    const outcome = run ? await run.call(module, parsed.data, ctx) : refusal(request, 'no release');
+    const final: ActionOutcome = module.irreversible ? { ...outcome, irreversible: true } : outcome;
+    if (countsTowardCap && deps.blastRadius && final.status === 'done') {
+      await deps.blastRadius.port.record(request.accountId, now(), correlationId);
+    }
+    await deps.audit?.record(final, { actor: request.actor, correlationId, at: now() });
+    return final;
+  } finally {
+    await unlock?.();
+  }
+}
