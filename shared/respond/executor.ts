@@ -1,7 +1,14 @@
 import { ACCOUNT_ID, REGION } from '../domain/respond/targets.js';
 import type { BlastRadiusPort, LockPort } from '../ports/response-state.js';
 import { createActionContext } from './context.js';
-import type { ActionModule, ActionOutcome, AwsClients, IncidentRef, ProtectedTag } from './types.js';
+import type {
+  ActionModule,
+  ActionOutcome,
+  AwsClients,
+  IncidentRef,
+  ProtectedTag,
+  RefusalCode,
+} from './types.js';
 import { DEFAULT_PROTECTED_TAG } from './types.js';
 
 export interface Registry {
@@ -64,7 +71,12 @@ export function sessionName(request: Pick<ActionRequest, 'incident' | 'actor'>):
   return cleaned.length >= 2 ? cleaned : `${cleaned}--`;
 }
 
-function refusal(request: ActionRequest, reason: string, extra: Partial<ActionOutcome> = {}): ActionOutcome {
+function refusal(
+  request: ActionRequest,
+  code: RefusalCode,
+  reason: string,
+  extra: Partial<ActionOutcome> = {},
+): ActionOutcome {
   return {
     status: 'refused',
     action: request.action,
@@ -73,6 +85,7 @@ function refusal(request: ActionRequest, reason: string, extra: Partial<ActionOu
     region: request.region,
     ...(request.incident ? { incident: request.incident } : {}),
     reason,
+    refusal: code,
     calls: [],
     ...extra,
   };
@@ -91,31 +104,44 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
   if (!module)
     return refusal(
       request,
+      'unknown-action',
       `unknown action "${request.action}"; valid actions: ${deps.registry.names().join(', ')}`,
     );
   if (!ACCOUNT_ID.test(request.accountId))
-    return refusal(request, `account "${request.accountId}" is not a 12-digit AWS account id`);
+    return refusal(
+      request,
+      'invalid-input',
+      `account "${request.accountId}" is not a 12-digit AWS account id`,
+    );
   if (!REGION.test(request.region))
-    return refusal(request, `region "${request.region}" is not an AWS region name`);
+    return refusal(request, 'invalid-input', `region "${request.region}" is not an AWS region name`);
   const parsed = module.input.safeParse({ ...(request.options ?? {}), target: request.target });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return refusal(
       request,
+      'invalid-input',
       `invalid input${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
     );
   }
   if (deps.allowedAccounts && !deps.allowedAccounts.includes(request.accountId)) {
-    return refusal(request, `account ${request.accountId} is not in the allowlist`);
+    return refusal(request, 'not-allowed', `account ${request.accountId} is not in the allowlist`);
   }
   if (request.release && !module.release) {
-    return refusal(request, `${module.name} is irreversible: it has no release`, { irreversible: true });
-  }
-  if (module.irreversible && !request.release && !request.approved && !request.dryRun) {
-    return refusal(request, `${module.name} is irreversible and runs only after approval`, {
-      awaitingApproval: true,
+    return refusal(request, 'invalid-input', `${module.name} is irreversible: it has no release`, {
       irreversible: true,
     });
+  }
+  if (module.irreversible && !request.release && !request.approved && !request.dryRun) {
+    return refusal(
+      request,
+      'approval-required',
+      `${module.name} is irreversible and runs only after approval`,
+      {
+        awaitingApproval: true,
+        irreversible: true,
+      },
+    );
   }
   const countsTowardCap = module.containment && !request.release && !request.dryRun;
   if (countsTowardCap && deps.blastRadius && !request.approved) {
@@ -125,6 +151,7 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
     if (count >= maxContainments) {
       return refusal(
         request,
+        'approval-required',
         `blast-radius cap: ${count} containment actions in account ${request.accountId} in the last ${windowMinutes} minutes (at most ${maxContainments}); held for approval`,
         { awaitingApproval: true },
       );
@@ -138,7 +165,11 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
     const key = `${request.accountId}:${request.region}:${module.name}:${request.target}`;
     const lock = await deps.locks.acquire(key, correlationId, deps.lockTtlMs ?? 300_000);
     if (!lock.ok) {
-      return refusal(request, `another run is acting on this target (until ${lock.expiresAt.toISOString()})`);
+      return refusal(
+        request,
+        'conflict',
+        `another run is acting on this target (until ${lock.expiresAt.toISOString()})`,
+      );
     }
     unlock = lock.release;
   }
@@ -154,7 +185,9 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
       ...(request.incident ? { incident: request.incident } : {}),
     });
     const run = request.release ? module.release : module.execute;
-    const outcome = run ? await run.call(module, parsed.data, ctx) : refusal(request, 'no release');
+    const outcome = run
+      ? await run.call(module, parsed.data, ctx)
+      : refusal(request, 'invalid-input', 'no release');
     const final: ActionOutcome = module.irreversible ? { ...outcome, irreversible: true } : outcome;
     if (countsTowardCap && deps.blastRadius && final.status === 'done') {
       await deps.blastRadius.port.record(request.accountId, now(), correlationId);

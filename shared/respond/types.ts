@@ -64,7 +64,17 @@ export interface ActionOutcome {
   readonly irreversible?: true;
   /** Set when the run was held back for an approver (irreversible action, blast-radius cap). */
   readonly awaitingApproval?: true;
+  /** Why the executor refused before any call (the HTTP layer maps it to a status). */
+  readonly refusal?: RefusalCode;
 }
+
+export type RefusalCode =
+  | 'unknown-action'
+  | 'invalid-input'
+  | 'not-allowed'
+  | 'approval-required'
+  | 'conflict'
+  | 'protected';
 
 /** The protected-resource guard: a resource carrying this tag is never touched. */
 export interface ProtectedTag {

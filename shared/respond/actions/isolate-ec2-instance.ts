@@ -203,6 +203,7 @@ async function execute(args: Input, ctx: ActionContext): Promise<ActionOutcome> 
     if (isProtected(instance.Tags, ctx.protectedTag)) {
       return outcome(ctx, NAME, id, 'refused', {
         reason: `instance carries the protected tag ${ctx.protectedTag.key}=${ctx.protectedTag.value}`,
+        refusal: 'protected',
       });
     }
     if (instance.State?.Name === 'terminated' || instance.State?.Name === 'shutting-down') {
