@@ -31,6 +31,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { AWS_RESPONSE_AUDIT } from '../domain/tables/audit-columns.js';
 import { type ColumnType, TABLES, type TableDefinition } from '../domain/tables/columns.js';
 import { createSelfSignedCertificate } from './certificate.js';
 
@@ -78,7 +79,7 @@ export interface IngestionServerOptions {
   readonly token?: string;
   /** The DCR immutable id accepted; default `dcr-00000000000000000000000000000000`. */
   readonly dcrImmutableId?: string;
-  /** Streams and their tables; default `TABLES`. */
+  /** Streams and their tables; default the forwarder tables plus the response audit table. */
   readonly tables?: readonly TableDefinition[];
   /** Called after every request is recorded (logging in the CLI). */
   readonly onRequest?: (request: IngestionRequestRecord) => void;
@@ -210,7 +211,7 @@ interface Validation {
 export async function startIngestionServer(options: IngestionServerOptions = {}): Promise<IngestionServer> {
   const token = options.token ?? randomBytes(32).toString('base64url');
   const dcrImmutableId = options.dcrImmutableId ?? DEFAULT_DCR_IMMUTABLE_ID;
-  const tables = options.tables ?? TABLES;
+  const tables = options.tables ?? [...TABLES, AWS_RESPONSE_AUDIT];
   const streams = new Map(tables.map((t) => [t.stream, t]));
 
   const dir = await mkdtemp(join(tmpdir(), 'ingestion-server-'));

@@ -143,23 +143,27 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
       },
     );
   }
-  const countsTowardCap = module.containment && !request.release && !request.dryRun;
-  if (countsTowardCap && deps.blastRadius && !request.approved) {
-    const { port, maxContainments, windowMinutes } = deps.blastRadius;
-    const since = new Date(now().getTime() - windowMinutes * 60_000);
-    const count = await port.count(request.accountId, since);
-    if (count >= maxContainments) {
-      return refusal(
-        request,
-        'approval-required',
-        `blast-radius cap: ${count} containment actions in account ${request.accountId} in the last ${windowMinutes} minutes (at most ${maxContainments}); held for approval`,
-        { awaitingApproval: true },
-      );
-    }
-  }
-
   const correlationId =
     deps.newId?.() ?? `${now().getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const countsTowardCap = module.containment && !request.release && !request.dryRun;
+  if (countsTowardCap && deps.blastRadius) {
+    // Reserve the slot first, then count (the count includes this run): two concurrent runs can never both
+    // slip under the cap. A run that is then held or fails still counts, which errs on the safe side.
+    const { port, maxContainments, windowMinutes } = deps.blastRadius;
+    await port.record(request.accountId, now(), correlationId);
+    if (!request.approved) {
+      const since = new Date(now().getTime() - windowMinutes * 60_000);
+      const count = await port.count(request.accountId, since);
+      if (count > maxContainments) {
+        return refusal(
+          request,
+          'approval-required',
+          `blast-radius cap: ${count - 1} containment actions in account ${request.accountId} in the last ${windowMinutes} minutes (at most ${maxContainments}); held for approval`,
+          { awaitingApproval: true },
+        );
+      }
+    }
+  }
   let unlock: (() => Promise<void>) | undefined;
   if (deps.locks && !request.dryRun) {
     const key = `${request.accountId}:${request.region}:${module.name}:${request.target}`;
@@ -189,9 +193,6 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
       ? await run.call(module, parsed.data, ctx)
       : refusal(request, 'invalid-input', 'no release');
     const final: ActionOutcome = module.irreversible ? { ...outcome, irreversible: true } : outcome;
-    if (countsTowardCap && deps.blastRadius && final.status === 'done') {
-      await deps.blastRadius.port.record(request.accountId, now(), correlationId);
-    }
     await deps.audit?.record(final, { actor: request.actor, correlationId, at: now() });
     return final;
   } finally {
