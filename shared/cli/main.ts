@@ -17,6 +17,7 @@ import { startIngestionServer } from '../local/ingestion-server.js';
 import type { LogsIngestionPort } from '../ports/logs-ingestion.js';
 import { detectSource, parseItems, readInput } from './input.js';
 import { replayThroughHandler } from './replay.js';
+import { CliUsageError, planCommand, respondCommand } from './respond.js';
 
 const USAGE = `Usage:
   aws-sentinel-bridge normalize --source guardduty|cloudtrail [--input FILE]
@@ -26,9 +27,18 @@ const USAGE = `Usage:
   aws-sentinel-bridge replay --input FILE|DIR [--source auto|guardduty|cloudtrail] [--local] [--batch-size N]
       Sends the events through the real forwarder handler to the workspace configured by
       LOGS_INGESTION_ENDPOINT and DCR_IMMUTABLE_ID (credential: DefaultAzureCredential, e.g. az login),
-      or with --local to an in-process local Logs Ingestion server. Prints counts per source.`;
+      or with --local to an in-process local Logs Ingestion server. Prints counts per source.
+  aws-sentinel-bridge plan --input INCIDENT.json [--policy FILE] [--account ID]...
+      Prints the response plan for a Sentinel incident payload (trigger envelope or incident) as JSON.
+  aws-sentinel-bridge respond --action NAME --account ID --region R --target ID [--incident N] [--reason T]
+                              [--dry-run] [--option key=value]...
+  aws-sentinel-bridge release --action NAME --account ID --region R --target ID [--incident N]
+      Run an action (or undo it) with your AWS credentials (default chain; AWS_ENDPOINT_URL honoured) and
+      print the outcome as JSON: status done | already-done | dry-run | skipped | refused | failed.
+      Exit 0 for done, already-done, dry-run, skipped; 1 failed; 2 refused for bad input; 3 refused otherwise.`;
 
-class UsageError extends Error {}
+/** Bad command-line use: the message and the usage go to stderr, exit code 2. */
+const UsageError = CliUsageError;
 
 function describeItem(index: number, id: string | undefined): string {
   return id ? `item ${index} (id ${id})` : `item ${index}`;
@@ -182,6 +192,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (verb === 'normalize') return await normalize(rest);
     if (verb === 'replay') return await replay(rest);
+    if (verb === 'plan') return await planCommand(rest);
+    if (verb === 'respond') return await respondCommand(rest, false);
+    if (verb === 'release') return await respondCommand(rest, true);
     if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
       console.log(USAGE);
       return verb === undefined ? 2 : 0;
