@@ -11,10 +11,13 @@ import {
   FORWARDER_SETTINGS_HELP,
 } from '../../shared/config/forwarder-config.js';
 import iamEvents from '../../shared/domain/cloudtrail/iam-change-events.json' with { type: 'json' };
+import { TARGET_KINDS } from '../../shared/domain/respond/targets.js';
 import { RESERVED_COLUMNS, TABLES } from '../../shared/domain/tables/columns.js';
 import { REFERENCE_QUERIES } from '../../shared/domain/tables/reference-queries.js';
+import { ACTIONS, responderPermissions } from '../../shared/respond/registry.js';
 
 const README = new URL('../../README.md', import.meta.url);
+const ACTIONS_DOC = new URL('../../shared/respond/ACTIONS.md', import.meta.url);
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|');
 
@@ -69,7 +72,69 @@ function referenceQueries(): string {
   );
 }
 
+function actionsTable(): string {
+  return [
+    '| Action | Target | Reversible | Counts toward the blast-radius cap | What it does |',
+    '| --- | --- | --- | --- | --- |',
+    ...ACTIONS.map(
+      (a) =>
+        `| [\`${a.name}\`](shared/respond/ACTIONS.md#${a.name}) | ${a.targetKind} | ${a.irreversible ? '**no** (approval only)' : 'yes (release)'} | ${a.containment ? 'yes' : 'no'} | ${escapeCell(a.summary)} |`,
+    ),
+  ].join('\n');
+}
+
+/** The per-action reference, generated from the catalogue (`shared/respond/ACTIONS.md`). */
+export function renderActionsDoc(): string {
+  const parts = [
+    '# Response actions',
+    '',
+    'Generated from the catalogue (`shared/respond/actions/*.ts`) by `npm run docs`; do not edit by hand.',
+    'Every action is idempotent (a second run reports `already-done` and changes nothing), supports `--dry-run`',
+    '(the reads run, the writes are listed and not made), refuses resources tagged `ir:protected=true`, verifies',
+    'its effect by reading the resource back, and writes one audit row per AWS call to `AWSResponseAudit_CL`.',
+    '',
+  ];
+  for (const a of ACTIONS) {
+    const kind = TARGET_KINDS[a.targetKind];
+    parts.push(
+      `## ${a.name}`,
+      '',
+      a.summary,
+      '',
+      `- Target: ${a.targetKind} (\`${kind.pattern.source}\`, e.g. \`${kind.example}\`)`,
+      `- ${a.irreversible ? 'Irreversible: runs only after an approval; there is no release.' : 'Reversible: `release` undoes it.'}`,
+      `- ${a.containment ? 'Containment: counts toward the blast-radius cap.' : 'Bookkeeping: does not count toward the blast-radius cap.'}`,
+      `- Permissions to execute: ${a.permissions.execute.map((p) => `\`${p}\``).join(', ')}`,
+      `- Permissions to release: ${a.permissions.release.length ? a.permissions.release.map((p) => `\`${p}\``).join(', ') : 'none'}`,
+      '',
+      '```sh',
+      `npm run -s cli -- respond --action ${a.name} --account 111122223333 --region us-east-1 --target ${kind.example} --dry-run`,
+      '```',
+      '',
+      a.docs,
+      '',
+    );
+  }
+  parts.push(
+    '## Responder role permissions',
+    '',
+    'The union of the lists above (the responder role policy is generated from it):',
+    '',
+  );
+  parts.push(...responderPermissions().map((p) => `- \`${p}\``), '');
+  return parts.join('\n');
+}
+
+export function readActionsDoc(): string {
+  try {
+    return readFileSync(ACTIONS_DOC, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export const SECTIONS: Readonly<Record<string, () => string>> = {
+  actions: actionsTable,
   columns,
   'iam-events': iamChangeEvents,
   settings,
@@ -97,6 +162,8 @@ export function readReadme(): string {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rendered = render(readReadme());
-  if (process.argv.includes('--write')) writeFileSync(README, rendered);
-  else process.stdout.write(rendered);
+  if (process.argv.includes('--write')) {
+    writeFileSync(README, rendered);
+    writeFileSync(ACTIONS_DOC, renderActionsDoc());
+  } else process.stdout.write(rendered);
 }

@@ -1,10 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { readReadme, render } from '../tools/readme.js';
+import { readActionsDoc, readReadme, render, renderActionsDoc } from '../tools/readme.js';
 
 describe('README', () => {
   it('is up to date with the column definitions, IAM event list and settings (run `npm run docs`)', () => {
     const readme = readReadme();
     expect(render(readme)).toBe(readme);
+  });
+
+  it('has the per-action reference generated from the catalogue (run `npm run docs`)', () => {
+    expect(readActionsDoc()).toBe(renderActionsDoc());
   });
 
   it('gives exactly the two quick-start commands', () => {
