@@ -1,0 +1,166 @@
+import { describe, expect, it } from '@jest/globals';
+import { isolateEc2InstanceAction } from '../../shared/respond/actions/isolate-ec2-instance.js';
+import { createActionContext } from '../../shared/respond/context.js';
+import type { ActionOutcome } from '../../shared/respond/types.js';
+import { Ec2Model } from '../support/aws-model/ec2.js';
+
+function setup(options: Parameters<Ec2Model['addInstance']>[0] = {}) {
+  const model = new Ec2Model({ region: 'us-east-1' });
+  const { vpcId } = model.addVpc();
+  const instance = model.addInstance({ vpcId, enis: 2, volumes: 2, ...options });
+  const run = (
+    kind: 'execute' | 'release',
+    extra: { dryRun?: boolean; incident?: number } = {},
+  ): Promise<ActionOutcome> => {
+    const ctx = createActionContext({
+      accountId: '111122223333',
+      region: 'us-east-1',
+      clients: model.clients() as never,
+      reason: 'C2 traffic to 203.0.113.10',
+      dryRun: extra.dryRun ?? false,
+      incident: { number: extra.incident ?? 4242 },
+    });
+    const fn = kind === 'execute' ? isolateEc2InstanceAction.execute : isolateEc2InstanceAction.release;
+    if (!fn) throw new Error('no release');
+    return fn({ target: instance.instanceId }, ctx);
+  };
+  return { model, vpcId, instance, run };
+}
+
+describe('isolate-ec2-instance', () => {
+  it('moves every ENI into the no-rule isolation group, after snapshots, protection and the recorded groups', async () => {
+    const { model, vpcId, instance, run } = setup();
+    const before = model.groupsOf(instance.instanceId);
+    const outcome = await run('execute');
+    expect(outcome).toMatchObject({ status: 'done', verified: true });
+    const isolation = model.findGroup(vpcId, `ir-isolation-${vpcId}`);
+    expect(isolation?.ingress).toEqual([]);
+    expect(isolation?.egress).toEqual([]);
+    const after = model.groupsOf(instance.instanceId);
+    for (const eni of instance.eniIds) expect(after[eni]).toEqual([isolation?.groupId]);
+    for (const eni of instance.eniIds) {
+      expect(model.tagsOf(eni)['ir:original-groups']?.split(' ')).toEqual(before[eni]);
+    }
+    for (const volume of instance.volumeIds) {
+      const [snapshot] = model.snapshotsOf(volume);
+      expect(snapshot?.tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'ir:incident', Value: '4242' },
+          { Key: 'ir:reason', Value: 'C2 traffic to 203.0.113.10' },
+          { Key: 'ir:instance', Value: instance.instanceId },
+        ]),
+      );
+    }
+    expect(model.tagsOf(instance.instanceId)).toMatchObject({
+      'ir:status': 'isolated',
+      'ir:incident': '4242',
+    });
+    expect(model.state.instances.get(instance.instanceId)?.disableApiTermination).toBe(true);
+    // The conversion step came first for every ENI.
+    const moves = model
+      .calls('ModifyNetworkInterfaceAttribute')
+      .map((c) => (c.input as { Groups?: string[] }).Groups?.[0]);
+    const conversion = model.findGroup(vpcId, `ir-conversion-${vpcId}`)?.groupId;
+    expect(moves).toEqual([conversion, conversion, isolation?.groupId, isolation?.groupId]);
+    expect(outcome.release).toContain(`--target ${instance.instanceId} --incident 4242`);
+  });
+
+  it('changes nothing in a dry run and lists the exact writes', async () => {
+    const { model, run } = setup();
+    const before = model.snapshot();
+    const outcome = await run('execute', { dryRun: true });
+    expect(outcome.status).toBe('dry-run');
+    expect(model.snapshot()).toEqual(before);
+    const writes = outcome.calls.filter((c) => c.mutating);
+    expect(writes.every((c) => c.skipped)).toBe(true);
+    expect(writes.map((c) => c.operation)).toEqual(
+      expect.arrayContaining([
+        'CreateSecurityGroup',
+        'CreateSnapshots',
+        'ModifyInstanceAttribute',
+        'ModifyNetworkInterfaceAttribute',
+      ]),
+    );
+  });
+
+  it('reports already-done on a second run and makes no extra snapshot or change', async () => {
+    const { model, instance, run } = setup();
+    await run('execute');
+    const before = model.snapshot();
+    const second = await run('execute');
+    expect(second.status).toBe('already-done');
+    expect(second.calls.every((c) => !c.mutating)).toBe(true);
+    expect(model.snapshot()).toEqual(before);
+    expect(model.snapshotsOf(instance.volumeIds[0] ?? '')).toHaveLength(1);
+  });
+
+  it('reuses the isolation group of the VPC for a second instance', async () => {
+    const { model, vpcId, run } = setup();
+    await run('execute');
+    const other = model.addInstance({ vpcId, enis: 1, volumes: 1 });
+    const ctx = createActionContext({
+      accountId: '111122223333',
+      region: 'us-east-1',
+      clients: model.clients() as never,
+      reason: 'r',
+    });
+    const outcome = await isolateEc2InstanceAction.execute({ target: other.instanceId }, ctx);
+    expect(outcome.status).toBe('done');
+    expect(outcome.calls.filter((c) => c.operation === 'CreateSecurityGroup')).toEqual([]);
+  });
+
+  it('releases: every ENI gets its own original groups back and the instance is tagged released', async () => {
+    const { model, instance, run } = setup();
+    const before = model.groupsOf(instance.instanceId);
+    await run('execute');
+    const released = await run('release');
+    expect(released).toMatchObject({ status: 'done', verified: true });
+    expect(model.groupsOf(instance.instanceId)).toEqual(before);
+    expect(model.tagsOf(instance.instanceId)['ir:status']).toBe('released');
+    for (const eni of instance.eniIds) expect(model.tagsOf(eni)['ir:original-groups']).toBeUndefined();
+    expect((await run('release')).status).toBe('already-done');
+  });
+
+  it('refuses a protected instance and touches nothing', async () => {
+    const { model, run } = setup({ tags: { 'ir:protected': 'true' } });
+    const before = model.snapshot();
+    const outcome = await run('execute');
+    expect(outcome).toMatchObject({ status: 'refused', refusal: 'protected' });
+    expect(model.snapshot()).toEqual(before);
+  });
+
+  it('reports failed, never done, when the read-back shows an ENI outside the isolation group', async () => {
+    const { model, run } = setup();
+    model.ignoreNext('ModifyNetworkInterfaceAttribute', 4);
+    const outcome = await run('execute');
+    expect(outcome).toMatchObject({ status: 'failed', verified: false });
+    expect(outcome.observed).toHaveProperty('networkInterfaces');
+  });
+
+  it('reports failed with the error name when AWS refuses a call, and can be resumed', async () => {
+    const { model, instance, run } = setup();
+    model.failNext('ModifyNetworkInterfaceAttribute', 'RequestLimitExceeded');
+    const failed = await run('execute');
+    expect(failed).toMatchObject({ status: 'failed' });
+    expect(failed.reason).toMatch(/RequestLimitExceeded/);
+    const resumed = await run('execute');
+    expect(resumed).toMatchObject({ status: 'done', verified: true });
+    // Resuming the same incident does not snapshot twice.
+    expect(model.snapshotsOf(instance.volumeIds[0] ?? '')).toHaveLength(1);
+    // The original groups recorded by the first attempt were kept, not overwritten by the conversion group.
+    const released = await run('release');
+    expect(released.status).toBe('done');
+  });
+
+  it('fails cleanly for an instance that does not exist', async () => {
+    const model = new Ec2Model({ region: 'us-east-1' });
+    const ctx = createActionContext({
+      accountId: '111122223333',
+      region: 'us-east-1',
+      clients: model.clients() as never,
+      reason: 'r',
+    });
+    const outcome = await isolateEc2InstanceAction.execute({ target: 'i-0000000000000dead' }, ctx);
+    expect(outcome.status).toBe('failed');
+  });
+});
