@@ -62,11 +62,15 @@ export async function resolveFindingTargets(
     try {
       const { guardduty } = clientsFor(finding.accountId, finding.region, session);
       const detectors = (await guardduty.send(new ListDetectorsCommand({}))) as ListDetectorsCommandOutput;
-      const detectorId = detectors.DetectorIds?.[0];
-      if (!detectorId) continue;
-      const found = (await guardduty.send(
-        new GetFindingsCommand({ DetectorId: detectorId, FindingIds: [finding.id] }),
-      )) as GetFindingsCommandOutput;
+      // One detector per region in practice; look in each until the finding turns up.
+      let found: GetFindingsCommandOutput | undefined;
+      for (const detectorId of detectors.DetectorIds ?? []) {
+        found = (await guardduty.send(
+          new GetFindingsCommand({ DetectorId: detectorId, FindingIds: [finding.id] }),
+        )) as GetFindingsCommandOutput;
+        if ((found.Findings ?? []).length > 0) break;
+      }
+      if (!found) continue;
       for (const f of found.Findings ?? []) {
         const base = {
           accountId: f.AccountId ?? finding.accountId,
