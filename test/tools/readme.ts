@@ -133,7 +133,21 @@ export function readActionsDoc(): string {
   }
 }
 
+function responderSettings(): string {
+  return [
+    '| Variable | Required | Meaning |',
+    '| --- | --- | --- |',
+    ...RESPONDER_SETTINGS_HELP.map((s) => `| \`${s.name}\` | yes | ${escapeCell(s.help)} |`),
+    '| `RESPONSE_STATE_TABLE_ENDPOINT` | yes (or `RESPONSE_STATE_CONNECTION`) | Table Storage endpoint for target locks, the blast-radius window and plans awaiting approval (managed identity: *Storage Table Data Contributor*); a connection string only for local runs (Azurite) |',
+    '| `AWS_RESPONDER_ROLE_NAME` | no | role assumed in each member account (default `SentinelResponder`) |',
+    '| `RESPONSE_POLICY` | no | the response policy as inline JSON (default: `shared/respond/default-policy.json`) |',
+    "| `RESPONSE_ALLOWED_ACCOUNTS` | no | comma-separated AWS accounts the responder may act in (overrides the policy's allowlist) |",
+    '| `MANAGED_IDENTITY_CLIENT_ID` | no | client id of a user-assigned managed identity (default: the system-assigned one) |',
+  ].join('\n');
+}
+
 export const SECTIONS: Readonly<Record<string, () => string>> = {
+  'responder-settings': responderSettings,
   actions: actionsTable,
   columns,
   'iam-events': iamChangeEvents,
