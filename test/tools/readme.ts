@@ -10,6 +10,7 @@ import {
   FORWARDER_OPTIONAL_SETTINGS_HELP,
   FORWARDER_SETTINGS_HELP,
 } from '../../shared/config/forwarder-config.js';
+import { RESPONDER_SETTINGS_HELP } from '../../shared/config/responder-config.js';
 import iamEvents from '../../shared/domain/cloudtrail/iam-change-events.json' with { type: 'json' };
 import { TARGET_KINDS } from '../../shared/domain/respond/targets.js';
 import { RESERVED_COLUMNS, TABLES } from '../../shared/domain/tables/columns.js';
