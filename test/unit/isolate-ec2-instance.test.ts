@@ -164,3 +164,72 @@ describe('isolate-ec2-instance', () => {
     expect(outcome.status).toBe('failed');
   });
 });
+
+describe('isolate-ec2-instance optional steps', () => {
+  it('detaches from the Auto Scaling group, deregisters from target groups and swaps the profile; release restores what it can', async () => {
+    const model = new Ec2Model({ region: 'us-east-1' });
+    const { vpcId } = model.addVpc();
+    const tg = model.addTargetGroup({ name: 'web', vpcId, port: 80 });
+    const instance = model.addInstance({
+      vpcId,
+      enis: 1,
+      volumes: 1,
+      asg: 'web-asg',
+      targetGroups: [tg],
+      profile: 'web-role',
+    });
+    const quarantine = model.addInstanceProfile('ir-quarantine');
+    const original = model.profileOf(instance.instanceId)?.arn;
+    const ctx = () =>
+      createActionContext({
+        accountId: '111122223333',
+        region: 'us-east-1',
+        clients: model.clients() as never,
+        reason: 'r',
+        incident: { number: 7 },
+      });
+    const options = {
+      target: instance.instanceId,
+      detachFromAutoScaling: true,
+      deregisterFromTargetGroups: [tg],
+      replaceInstanceProfile: quarantine.arn,
+    };
+    const outcome = await isolateEc2InstanceAction.execute(options, ctx());
+    expect(outcome).toMatchObject({
+      status: 'done',
+      verified: true,
+      observed: { autoScalingGroup: 'web-asg', instanceProfile: quarantine.arn },
+    });
+    model.settle();
+    expect(model.asgOf(instance.instanceId)).toBeUndefined();
+    expect(model.targetsOf(tg).map((t) => t.id)).not.toContain(instance.instanceId);
+    expect(model.profileOf(instance.instanceId)?.arn).toBe(quarantine.arn);
+
+    const release = isolateEc2InstanceAction.release;
+    if (!release) throw new Error('release');
+    const released = await release(options, ctx());
+    expect(released).toMatchObject({ status: 'done', verified: true });
+    model.settle();
+    expect(model.profileOf(instance.instanceId)?.arn).toBe(original);
+    expect(model.targetsOf(tg).map((t) => t.id)).toContain(instance.instanceId);
+    expect(model.tagsOf(instance.instanceId)['ir:original-profile']).toBeUndefined();
+  });
+
+  it('refuses malformed option values before any call', () => {
+    expect(
+      isolateEc2InstanceAction.input.safeParse({
+        target: 'i-0123456789abcdef0',
+        replaceInstanceProfile: 'my-profile',
+      }).success,
+    ).toBe(false);
+    expect(
+      isolateEc2InstanceAction.input.safeParse({
+        target: 'i-0123456789abcdef0',
+        deregisterFromTargetGroups: ['tg-1'],
+      }).success,
+    ).toBe(false);
+    expect(
+      isolateEc2InstanceAction.input.safeParse({ target: 'i-0123456789abcdef0', surprise: true }).success,
+    ).toBe(false);
+  });
+});

@@ -1,4 +1,9 @@
 import {
+  DescribeAutoScalingInstancesCommand,
+  type DescribeAutoScalingInstancesCommandOutput,
+  DetachInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   type CreateSecurityGroupCommandOutput,
@@ -6,6 +11,8 @@ import {
   type CreateSnapshotsCommandOutput,
   CreateTagsCommand,
   DeleteTagsCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  type DescribeIamInstanceProfileAssociationsCommandOutput,
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
   DescribeNetworkInterfacesCommand,
@@ -16,9 +23,11 @@ import {
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
   type NetworkInterface,
+  ReplaceIamInstanceProfileAssociationCommand,
   RevokeSecurityGroupEgressCommand,
   type Tag,
 } from '@aws-sdk/client-ec2';
+import { DeregisterTargetsCommand, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
 import { TARGET_KINDS } from '../../domain/respond/targets.js';
 import { incidentLabel, isProtected, outcome, releaseCommand } from '../context.js';
@@ -32,6 +41,9 @@ export const ISOLATION_TAGS = {
   incident: 'ir:incident',
   isolatedAt: 'ir:isolated-at',
   originalGroups: 'ir:original-groups',
+  originalProfile: 'ir:original-profile',
+  targetGroups: 'ir:target-groups',
+  autoScalingGroup: 'ir:detached-from-asg',
   purpose: 'ir:purpose',
 } as const;
 
@@ -39,6 +51,25 @@ const input = z.strictObject({
   target: z
     .string()
     .regex(TARGET_KINDS['ec2-instance'].pattern, 'expected an instance id such as i-0123456789abcdef0'),
+  /** Detach the instance from its Auto Scaling group (the group launches a healthy replacement). */
+  detachFromAutoScaling: z.boolean().optional(),
+  /** Deregister the instance from these target groups (ARNs), so no load balancer sends it traffic. */
+  deregisterFromTargetGroups: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[\w-]+\/[0-9a-f]+$/,
+          'expected a target group ARN',
+        ),
+    )
+    .max(10)
+    .optional(),
+  /** Replace the instance profile with this one (a deny-all profile), cutting the instance off its role's credentials. */
+  replaceInstanceProfile: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]+$/, 'expected an instance profile ARN')
+    .optional(),
 });
 type Input = z.infer<typeof input>;
 
@@ -77,47 +108,39 @@ async function readInstance(ctx: ActionContext, instanceId: string): Promise<Ins
 const groupsOf = (eni: NetworkInterface): string[] =>
   (eni.Groups ?? []).map((g) => g.GroupId ?? '').filter((g) => g !== '');
 
-/** Original groups recorded on an ENI, across `ir:original-groups`, `ir:original-groups:2`, ... (256-char tag values). */
-function recordedGroups(eni: NetworkInterface): string[] | undefined {
-  const parts = (eni.TagSet ?? [])
-    .filter(
-      (t) =>
-        t.Key === ISOLATION_TAGS.originalGroups || t.Key?.startsWith(`${ISOLATION_TAGS.originalGroups}:`),
-    )
+/** Space-separated values over as many tags as needed (`key`, `key:2`, ...): tag values hold 256 characters. */
+function splitTags(key: string, values: readonly string[]): Tag[] {
+  const tags: Tag[] = [];
+  const name = (): string => (tags.length === 0 ? key : `${key}:${tags.length + 1}`);
+  let current = '';
+  for (const value of values) {
+    if (current !== '' && current.length + value.length + 1 > 255) {
+      tags.push({ Key: name(), Value: current });
+      current = '';
+    }
+    current = current === '' ? value : `${current} ${value}`;
+  }
+  tags.push({ Key: name(), Value: current });
+  return tags;
+}
+
+/** The values `splitTags` wrote, joined back; undefined when the tag is absent. */
+function joinedTag(tags: readonly Tag[] | undefined, key: string): string[] | undefined {
+  const parts = (tags ?? [])
+    .filter((t) => t.Key === key || t.Key?.startsWith(`${key}:`))
     .sort((a, b) => (a.Key ?? '').localeCompare(b.Key ?? '', 'en', { numeric: true }));
   if (parts.length === 0) return undefined;
   return parts
     .map((t) => t.Value ?? '')
     .join(' ')
     .split(' ')
-    .filter((g) => g !== '');
+    .filter((v) => v !== '');
 }
 
-function groupTags(groups: readonly string[]): Tag[] {
-  const tags: Tag[] = [];
-  let current = '';
-  for (const group of groups) {
-    if (current.length + group.length + 1 > 255) {
-      tags.push({
-        Key:
-          tags.length === 0
-            ? ISOLATION_TAGS.originalGroups
-            : `${ISOLATION_TAGS.originalGroups}:${tags.length + 1}`,
-        Value: current,
-      });
-      current = '';
-    }
-    current = current === '' ? group : `${current} ${group}`;
-  }
-  tags.push({
-    Key:
-      tags.length === 0
-        ? ISOLATION_TAGS.originalGroups
-        : `${ISOLATION_TAGS.originalGroups}:${tags.length + 1}`,
-    Value: current,
-  });
-  return tags;
-}
+/** Original groups recorded on an ENI, across `ir:original-groups`, `ir:original-groups:2`, ... */
+const recordedGroups = (eni: NetworkInterface): string[] | undefined =>
+  joinedTag(eni.TagSet, ISOLATION_TAGS.originalGroups);
+const groupTags = (groups: readonly string[]): Tag[] => splitTags(ISOLATION_TAGS.originalGroups, groups);
 
 /** The per-VPC isolation (no rules) and conversion (all open) groups, created on first use and reused. */
 async function ensureGroups(
@@ -187,6 +210,161 @@ async function ensureGroups(
 
 function observedGroups(enis: readonly NetworkInterface[]): Record<string, string[]> {
   return Object.fromEntries(enis.map((eni) => [eni.NetworkInterfaceId ?? '?', groupsOf(eni)]));
+}
+
+/** The optional steps (Auto Scaling, target groups, instance profile), each recording what release needs. */
+async function optionalSteps(args: Input, ctx: ActionContext, id: string): Promise<Record<string, unknown>> {
+  const observed: Record<string, unknown> = {};
+  const tasks: Promise<void>[] = [];
+  if (args.detachFromAutoScaling) {
+    tasks.push(
+      (async () => {
+        const found = await ctx.read<DescribeAutoScalingInstancesCommandOutput>(
+          'autoscaling',
+          new DescribeAutoScalingInstancesCommand({ InstanceIds: [id] }),
+          'find the Auto Scaling group of the instance',
+        );
+        const group = found.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+        observed.autoScalingGroup = group ?? null;
+        if (!group) return;
+        await ctx.write(
+          'ec2',
+          new CreateTagsCommand({
+            Resources: [id],
+            Tags: [{ Key: ISOLATION_TAGS.autoScalingGroup, Value: group }],
+          }),
+          'record the Auto Scaling group the instance is detached from',
+        );
+        await ctx.write(
+          'autoscaling',
+          new DetachInstancesCommand({
+            AutoScalingGroupName: group,
+            InstanceIds: [id],
+            ShouldDecrementDesiredCapacity: false,
+          }),
+          `detach from ${group}, which launches a healthy replacement`,
+        );
+      })(),
+    );
+  }
+  const targetGroups = args.deregisterFromTargetGroups ?? [];
+  if (targetGroups.length > 0) {
+    tasks.push(
+      (async () => {
+        await ctx.write(
+          'ec2',
+          new CreateTagsCommand({
+            Resources: [id],
+            Tags: splitTags(ISOLATION_TAGS.targetGroups, targetGroups),
+          }),
+          'record the target groups for release',
+        );
+        await Promise.all(
+          targetGroups.map((arn) =>
+            ctx.write(
+              'elbv2',
+              new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: id }] }),
+              `deregister from ${arn}`,
+            ),
+          ),
+        );
+        observed.targetGroups = targetGroups;
+      })(),
+    );
+  }
+  const quarantineProfile = args.replaceInstanceProfile;
+  if (quarantineProfile) {
+    tasks.push(
+      (async () => {
+        const associations = await ctx.read<DescribeIamInstanceProfileAssociationsCommandOutput>(
+          'ec2',
+          new DescribeIamInstanceProfileAssociationsCommand({
+            Filters: [
+              { Name: 'instance-id', Values: [id] },
+              { Name: 'state', Values: ['associated'] },
+            ],
+          }),
+          'read the instance profile association',
+        );
+        const current = associations.IamInstanceProfileAssociations?.[0];
+        const original = current?.IamInstanceProfile?.Arn;
+        observed.instanceProfile = original ?? null;
+        if (!current?.AssociationId || !original || original === quarantineProfile) return;
+        await ctx.write(
+          'ec2',
+          new CreateTagsCommand({
+            Resources: [id],
+            Tags: splitTags(ISOLATION_TAGS.originalProfile, [original]),
+          }),
+          'record the original instance profile for release',
+        );
+        await ctx.write(
+          'ec2',
+          new ReplaceIamInstanceProfileAssociationCommand({
+            AssociationId: current.AssociationId,
+            IamInstanceProfile: { Arn: quarantineProfile },
+          }),
+          'swap the instance profile for the quarantine profile, cutting the instance off its role',
+        );
+        observed.instanceProfile = quarantineProfile;
+        observed.originalInstanceProfile = original;
+      })(),
+    );
+  }
+  await Promise.all(tasks);
+  return observed;
+}
+
+/** Release of the optional steps: target groups re-registered, the original instance profile put back. */
+async function releaseOptional(
+  ctx: ActionContext,
+  id: string,
+  tags: readonly Tag[] | undefined,
+): Promise<Tag[]> {
+  const cleared: Tag[] = [];
+  const targetGroups = joinedTag(tags, ISOLATION_TAGS.targetGroups) ?? [];
+  const profile = joinedTag(tags, ISOLATION_TAGS.originalProfile)?.join(' ');
+  await Promise.all([
+    ...targetGroups.map((arn) =>
+      ctx.write(
+        'elbv2',
+        new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: id }] }),
+        `register again in ${arn}`,
+      ),
+    ),
+    (async () => {
+      if (!profile) return;
+      const associations = await ctx.read<DescribeIamInstanceProfileAssociationsCommandOutput>(
+        'ec2',
+        new DescribeIamInstanceProfileAssociationsCommand({
+          Filters: [
+            { Name: 'instance-id', Values: [id] },
+            { Name: 'state', Values: ['associated'] },
+          ],
+        }),
+        'read the instance profile association',
+      );
+      const current = associations.IamInstanceProfileAssociations?.[0];
+      if (current?.AssociationId && current.IamInstanceProfile?.Arn !== profile) {
+        await ctx.write(
+          'ec2',
+          new ReplaceIamInstanceProfileAssociationCommand({
+            AssociationId: current.AssociationId,
+            IamInstanceProfile: { Arn: profile },
+          }),
+          'put the original instance profile back',
+        );
+      }
+    })(),
+  ]);
+  for (const tag of tags ?? []) {
+    if (
+      tag.Key?.startsWith(ISOLATION_TAGS.targetGroups) ||
+      tag.Key?.startsWith(ISOLATION_TAGS.originalProfile)
+    )
+      cleared.push({ Key: tag.Key });
+  }
+  return cleared;
 }
 
 async function execute(args: Input, ctx: ActionContext): Promise<ActionOutcome> {
@@ -307,6 +485,7 @@ async function execute(args: Input, ctx: ActionContext): Promise<ActionOutcome> 
       groups.isolation,
       'then move to the isolation group, which has no rule: nothing in, nothing out',
     );
+    const extras = await optionalSteps(args, ctx, id);
     await ctx.write(
       'ec2',
       new CreateTagsCommand({
@@ -321,7 +500,7 @@ async function execute(args: Input, ctx: ActionContext): Promise<ActionOutcome> 
 
     const snapshotIds = (snapshots?.Snapshots ?? []).map((s) => s.SnapshotId ?? '').filter((s) => s !== '');
     if (ctx.dryRun)
-      return done('dry-run', { observed: { networkInterfaces: observedGroups(enis), volumes } });
+      return done('dry-run', { observed: { networkInterfaces: observedGroups(enis), volumes, ...extras } });
 
     const after = await ctx.read<DescribeNetworkInterfacesCommandOutput>(
       'ec2',
@@ -336,6 +515,7 @@ async function execute(args: Input, ctx: ActionContext): Promise<ActionOutcome> 
       networkInterfaces: observedGroups(seen),
       isolationGroup: groups.isolation,
       snapshots: snapshotIds,
+      ...extras,
     };
     return verified
       ? done('done', { verified: true, observed })
@@ -359,7 +539,7 @@ async function release(args: Input, ctx: ActionContext): Promise<ActionOutcome> 
       return outcome(ctx, NAME, id, 'failed', {
         reason: `instance ${id} not found in ${ctx.accountId}/${ctx.region}`,
       });
-    const { enis } = state;
+    const { instance, enis } = state;
     const recorded = enis.map((eni) => ({ eni, groups: recordedGroups(eni) }));
     if (recorded.every((r) => r.groups === undefined)) {
       return outcome(ctx, NAME, id, 'already-done', {
@@ -384,6 +564,7 @@ async function release(args: Input, ctx: ActionContext): Promise<ActionOutcome> 
           ),
         ),
     );
+    const clearedOptional = await releaseOptional(ctx, id, instance.Tags);
     const groupTagKeys = (eni: NetworkInterface): Tag[] =>
       (eni.TagSet ?? [])
         .filter((t) => t.Key?.startsWith(ISOLATION_TAGS.originalGroups))
@@ -403,6 +584,15 @@ async function release(args: Input, ctx: ActionContext): Promise<ActionOutcome> 
         new CreateTagsCommand({ Resources: [id], Tags: [{ Key: ISOLATION_TAGS.status, Value: 'released' }] }),
         'mark the instance released (termination protection and snapshots are kept as evidence)',
       ),
+      ...(clearedOptional.length > 0
+        ? [
+            ctx.write(
+              'ec2',
+              new DeleteTagsCommand({ Resources: [id], Tags: clearedOptional }),
+              'forget the recorded target groups and instance profile',
+            ),
+          ]
+        : []),
     ]);
     if (ctx.dryRun)
       return outcome(ctx, NAME, id, 'dry-run', { observed: { networkInterfaces: observedGroups(enis) } });
@@ -448,9 +638,15 @@ export const isolateEc2InstanceAction: ActionModule<Input> = {
 5. Tags the instance \`ir:status=isolated\`, \`ir:incident=<incident>\`, \`ir:isolated-at\`.
 6. Verifies by reading every ENI back: the action is \`done\` only if each is in the isolation group alone.
 
+Optional steps, each off unless asked for: \`detachFromAutoScaling\` detaches the instance from its Auto
+Scaling group (without decrementing it, so the group launches a healthy replacement; release does not
+re-attach it), \`deregisterFromTargetGroups\` (target group ARNs) stops load balancers sending it traffic,
+\`replaceInstanceProfile\` (a deny-all instance profile ARN) cuts the instance off its role's credentials. What
+they change is recorded in tags (\`ir:detached-from-asg\`, \`ir:target-groups\`, \`ir:original-profile\`).
+
 A second run reports \`already-done\` and changes nothing. **Release** puts every ENI back into its recorded
-groups, removes the records and tags the instance \`ir:status=released\`; snapshots and termination protection
-stay as evidence.`,
+groups, registers it again in the recorded target groups, puts the original instance profile back, removes the
+records and tags the instance \`ir:status=released\`; snapshots and termination protection stay as evidence.`,
   targetKind: 'ec2-instance',
   input,
   permissions: {
@@ -465,6 +661,12 @@ stay as evidence.`,
       'ec2:CreateTags',
       'ec2:ModifyInstanceAttribute',
       'ec2:ModifyNetworkInterfaceAttribute',
+      'ec2:DescribeIamInstanceProfileAssociations',
+      'ec2:ReplaceIamInstanceProfileAssociation',
+      'iam:PassRole',
+      'autoscaling:DescribeAutoScalingInstances',
+      'autoscaling:DetachInstances',
+      'elasticloadbalancing:DeregisterTargets',
     ],
     release: [
       'ec2:DescribeInstances',
@@ -472,6 +674,10 @@ stay as evidence.`,
       'ec2:ModifyNetworkInterfaceAttribute',
       'ec2:CreateTags',
       'ec2:DeleteTags',
+      'ec2:DescribeIamInstanceProfileAssociations',
+      'ec2:ReplaceIamInstanceProfileAssociation',
+      'iam:PassRole',
+      'elasticloadbalancing:RegisterTargets',
     ],
   },
   containment: true,
