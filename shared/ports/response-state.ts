@@ -39,6 +39,8 @@ export interface BlastRadiusPort {
   record(accountId: string, at: Date, actionId: string): Promise<void>;
   /** Actions recorded for the account at or after `since`. */
   count(accountId: string, since: Date): Promise<number>;
+  /** Gives back a slot recorded with `record` (the run changed nothing). Idempotent. */
+  forget(accountId: string, at: Date, actionId: string): Promise<void>;
 }
 
 export type PlanStatus = 'awaiting-approval' | 'approved' | 'executed' | 'rejected';

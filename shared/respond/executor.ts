@@ -2,6 +2,7 @@ import { ACCOUNT_ID, REGION } from '../domain/respond/targets.js';
 import type { BlastRadiusPort, LockPort } from '../ports/response-state.js';
 import { createActionContext } from './context.js';
 import type {
+  ActionContext,
   ActionModule,
   ActionOutcome,
   AwsClients,
@@ -146,24 +147,8 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
   const correlationId =
     deps.newId?.() ?? `${now().getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   const countsTowardCap = module.containment && !request.release && !request.dryRun;
-  if (countsTowardCap && deps.blastRadius) {
-    // Reserve the slot first, then count (the count includes this run): two concurrent runs can never both
-    // slip under the cap. A run that is then held or fails still counts, which errs on the safe side.
-    const { port, maxContainments, windowMinutes } = deps.blastRadius;
-    await port.record(request.accountId, now(), correlationId);
-    if (!request.approved) {
-      const since = new Date(now().getTime() - windowMinutes * 60_000);
-      const count = await port.count(request.accountId, since);
-      if (count > maxContainments) {
-        return refusal(
-          request,
-          'approval-required',
-          `blast-radius cap: ${count - 1} containment actions in account ${request.accountId} in the last ${windowMinutes} minutes (at most ${maxContainments}); held for approval`,
-          { awaitingApproval: true },
-        );
-      }
-    }
-  }
+  // One run per target at a time: taken before anything else, so a run that loses the race changes nothing
+  // and takes no blast-radius slot.
   let unlock: (() => Promise<void>) | undefined;
   if (deps.locks && !request.dryRun) {
     const key = `${request.accountId}:${request.region}:${module.name}:${request.target}`;
@@ -177,24 +162,53 @@ export async function runAction(request: ActionRequest, deps: ExecutorDeps): Pro
     }
     unlock = lock.release;
   }
-  try {
-    const ctx = createActionContext({
+  const context = (dryRun: boolean): ActionContext =>
+    createActionContext({
       accountId: request.accountId,
       region: request.region,
       clients: deps.clientsFor(request.accountId, request.region, sessionName(request)),
       reason: request.reason,
-      dryRun: request.dryRun ?? false,
+      dryRun,
       protectedTag: deps.protectedTag ?? DEFAULT_PROTECTED_TAG,
       now,
       ...(request.incident ? { incident: request.incident } : {}),
     });
-    const run = request.release ? module.release : module.execute;
-    const outcome = run
-      ? await run.call(module, parsed.data, ctx)
-      : refusal(request, 'invalid-input', 'no release');
+  const run = request.release ? module.release : module.execute;
+  const finish = async (outcome: ActionOutcome): Promise<ActionOutcome> => {
     const final: ActionOutcome = module.irreversible ? { ...outcome, irreversible: true } : outcome;
     await deps.audit?.record(final, { actor: request.actor, correlationId, at: now() });
     return final;
+  };
+  try {
+    if (!run) return refusal(request, 'invalid-input', 'no release');
+    let slot: Date | undefined;
+    if (countsTowardCap && deps.blastRadius) {
+      // Reserve the slot, then count (the count includes this run), so concurrent runs cannot all slip under
+      // the cap; the slot is given back below when the run changes nothing.
+      const { port, maxContainments, windowMinutes } = deps.blastRadius;
+      slot = now();
+      await port.record(request.accountId, slot, correlationId);
+      if (!request.approved) {
+        const count = await port.count(request.accountId, new Date(now().getTime() - windowMinutes * 60_000));
+        if (count > maxContainments) {
+          await port.forget(request.accountId, slot, correlationId);
+          // Over the cap: only a run that would change something is held. A dry run tells (reads only).
+          const probe = await run.call(module, parsed.data, context(true));
+          if (probe.status !== 'dry-run') return await finish(probe);
+          return refusal(
+            request,
+            'approval-required',
+            `blast-radius cap: ${count - 1} containment actions already in account ${request.accountId} in the last ${windowMinutes} minutes (at most ${maxContainments}); held for approval`,
+            { awaitingApproval: true },
+          );
+        }
+      }
+    }
+    const outcome = await run.call(module, parsed.data, context(request.dryRun ?? false));
+    const changed = outcome.calls.some((c) => c.mutating && !c.skipped && !c.error);
+    if (slot && deps.blastRadius && !changed)
+      await deps.blastRadius.port.forget(request.accountId, slot, correlationId);
+    return await finish(outcome);
   } finally {
     await unlock?.();
   }

@@ -139,16 +139,34 @@ async function runSteps(
   const containment = plan.steps.filter((s) => s.containment);
   const bookkeeping = plan.steps.filter((s) => !s.containment);
 
-  const containmentResults = await Promise.all(
-    containment.map(async (step): Promise<StepResult> => {
-      if (step.mode === 'notify') return { step, state: 'notify' };
-      if (!runnable(step)) return { step, state: 'awaiting-approval' };
+  const runStep = async (step: PlanStep): Promise<StepResult> => {
+    if (step.mode === 'notify') return { step, state: 'notify' };
+    if (!runnable(step)) return { step, state: 'awaiting-approval' };
+    try {
       const outcome = await runAction(
         requestFor(step, incident, options.actor, options.approved, options.reason),
         deps,
       );
       return { step, outcome, state: outcome.awaitingApproval ? 'awaiting-approval' : 'ran' };
+    } catch {
+      // A broken store or a bug must not leave other steps running unseen: the step is reported as not run.
+      return { step, state: 'not-run', note: 'could not run: internal error (see the function logs)' };
+    }
+  };
+  // Accounts in parallel; within an account one step after the other, so the blast-radius cap counts
+  // exactly (parallel steps of one plan would each see the other's reservation).
+  const byAccount = new Map<string, PlanStep[]>();
+  for (const step of containment)
+    byAccount.set(step.accountId, [...(byAccount.get(step.accountId) ?? []), step]);
+  const perAccount = await Promise.all(
+    [...byAccount.values()].map(async (steps) => {
+      const done: StepResult[] = [];
+      for (const step of steps) done.push(await runStep(step));
+      return done;
     }),
+  );
+  const containmentResults = containment.map(
+    (step) => perAccount.flat().find((r) => r.step === step) ?? { step, state: 'not-run' as const },
   );
   results.push(...containmentResults);
   const contained = containmentResults.every(
@@ -159,13 +177,7 @@ async function runSteps(
     else if (!runnable(step)) results.push({ step, state: 'awaiting-approval' });
     else if (!contained)
       results.push({ step, state: 'not-run', note: 'waits until every containment step succeeded' });
-    else {
-      const outcome = await runAction(
-        requestFor(step, incident, options.actor, options.approved, options.reason),
-        deps,
-      );
-      results.push({ step, outcome, state: outcome.awaitingApproval ? 'awaiting-approval' : 'ran' });
-    }
+    else results.push(await runStep(step));
   }
   return results;
 }

@@ -73,12 +73,17 @@ const sameStep = (step: CommentPlanStep, outcome: ActionOutcome): boolean =>
   step.accountId === outcome.accountId &&
   step.region === outcome.region;
 
-/** Plan steps held for approval that no outcome (other than a dry run) has carried out yet. */
+/**
+ * Plan steps waiting for an approver: approval-mode steps no outcome (other than a dry run) has carried out
+ * yet, and steps the executor held back (blast-radius cap, irreversible action).
+ */
 function pendingSteps(outcomes: readonly ActionOutcome[], plan: CommentPlan | undefined): CommentPlanStep[] {
   if (plan === undefined) return [];
-  return plan.steps.filter(
-    (step) => step.mode === 'approval' && !outcomes.some((o) => o.status !== 'dry-run' && sameStep(step, o)),
-  );
+  return plan.steps.filter((step) => {
+    const ran = outcomes.filter((o) => o.status !== 'dry-run' && sameStep(step, o));
+    if (ran.some((o) => o.awaitingApproval)) return true;
+    return step.mode === 'approval' && ran.length === 0;
+  });
 }
 
 /**
@@ -214,7 +219,8 @@ function describeObserved(observed: Readonly<Record<string, unknown>>): string {
 }
 
 function outcomeItem(outcome: ActionOutcome): string {
-  const lines: string[] = [`<b>${text(outcome.action, 100)}</b>: <b>${STATUS_TEXT[outcome.status]}</b>`];
+  const status = outcome.awaitingApproval ? 'awaiting approval' : STATUS_TEXT[outcome.status];
+  const lines: string[] = [`<b>${text(outcome.action, 100)}</b>: <b>${status}</b>`];
   if (outcome.verified !== undefined) {
     const seen =
       outcome.observed === undefined
@@ -292,7 +298,7 @@ export function renderIncidentComment(
   for (const outcome of outcomes) {
     groupOf(outcome.target, outcome.accountId, outcome.region).items.push({
       html: outcomeItem(outcome),
-      rank: STATUS_RANK[outcome.status],
+      rank: outcome.awaitingApproval ? STATUS_RANK['awaiting-approval'] : STATUS_RANK[outcome.status],
     });
   }
   for (const step of plan?.steps ?? []) {
@@ -309,7 +315,9 @@ export function renderIncidentComment(
 
   const incident = outcomes.find((o) => o.incident?.number !== undefined)?.incident?.number;
   const counts = new Map<string, number>();
-  for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+  for (const outcome of outcomes) {
+    if (!outcome.awaitingApproval) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+  }
   const pending = pendingSteps(outcomes, plan).length;
   const summary = [
     ...[...counts].map(

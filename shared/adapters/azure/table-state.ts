@@ -327,6 +327,17 @@ export function createTableBlastRadius(client: TableClient): BlastRadiusPort {
       }
       return total;
     },
+
+    async forget(accountId: string, at: Date, actionId: string): Promise<void> {
+      requireDate(at, 'at');
+      await ready();
+      try {
+        await client.deleteEntity(toTableKey(accountId), toTableKey(`${at.toISOString()}|${actionId}`));
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+        throw storageError(error, 'forget an action');
+      }
+    },
   };
 }
 

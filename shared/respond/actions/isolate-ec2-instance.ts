@@ -161,43 +161,71 @@ async function ensureGroups(
   const create = async (name: string, purpose: 'isolation' | 'conversion'): Promise<string> => {
     const existing = byName.get(name);
     if (existing) return existing;
-    const created = await ctx.write<CreateSecurityGroupCommandOutput>(
-      'ec2',
-      new CreateSecurityGroupCommand({
-        GroupName: name,
-        VpcId: vpcId,
-        Description:
-          purpose === 'isolation'
-            ? 'Incident response isolation: no inbound, no outbound'
-            : 'Incident response conversion step: all traffic, so tracked connections become untracked',
-        TagSpecifications: [
-          { ResourceType: 'security-group', Tags: [{ Key: ISOLATION_TAGS.purpose, Value: purpose }] },
-        ],
-      }),
-      `create the ${purpose} group of ${vpcId}`,
-    );
-    const id = created?.GroupId ?? `<new ${name}>`;
-    if (purpose === 'isolation') {
-      // A new group allows all egress by default: remove it, so the group has no rule at all.
-      await ctx.write(
+    let id: string;
+    try {
+      const created = await ctx.write<CreateSecurityGroupCommandOutput>(
         'ec2',
-        new RevokeSecurityGroupEgressCommand({
-          GroupId: id,
-          IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-        }),
-        'remove the default allow-all egress rule of the isolation group',
-      );
-    } else {
-      await ctx.write(
-        'ec2',
-        new AuthorizeSecurityGroupIngressCommand({
-          GroupId: id,
-          IpPermissions: [
-            { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+        new CreateSecurityGroupCommand({
+          GroupName: name,
+          VpcId: vpcId,
+          Description:
+            purpose === 'isolation'
+              ? 'Incident response isolation: no inbound, no outbound'
+              : 'Incident response conversion step: all traffic, so tracked connections become untracked',
+          TagSpecifications: [
+            { ResourceType: 'security-group', Tags: [{ Key: ISOLATION_TAGS.purpose, Value: purpose }] },
           ],
         }),
-        'open the conversion group to all inbound traffic (all-open rules make existing flows untracked)',
+        `create the ${purpose} group of ${vpcId}`,
       );
+      id = created?.GroupId ?? `<new ${name}>`;
+    } catch (error) {
+      // Another run created it a moment ago (two instances of one VPC isolated at once): use that one.
+      if (!(error instanceof Error && error.name === 'InvalidGroup.Duplicate')) throw error;
+      const again = await ctx.read<DescribeSecurityGroupsCommandOutput>(
+        'ec2',
+        new DescribeSecurityGroupsCommand({
+          Filters: [
+            { Name: 'vpc-id', Values: [vpcId] },
+            { Name: 'group-name', Values: [name] },
+          ],
+        }),
+        `read the ${purpose} group another run just created`,
+      );
+      const found = again.SecurityGroups?.[0]?.GroupId;
+      if (!found) throw error;
+      id = found;
+    }
+    // Rules already as wanted (set by a concurrent run) are fine.
+    const tolerate = (error: unknown): void => {
+      if (!(error instanceof Error && /^InvalidPermission\.(NotFound|Duplicate)$/.test(error.name)))
+        throw error;
+    };
+    if (purpose === 'isolation') {
+      // A new group allows all egress by default: remove it, so the group has no rule at all.
+      await ctx
+        .write(
+          'ec2',
+          new RevokeSecurityGroupEgressCommand({
+            GroupId: id,
+            IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+          }),
+          'remove the default allow-all egress rule of the isolation group',
+        )
+        .catch(tolerate);
+    } else {
+      await ctx
+        .write(
+          'ec2',
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: id,
+            IpPermissions: [
+              { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+            ],
+          }),
+          'open the conversion group to all inbound traffic (all-open rules make existing flows untracked)',
+        )
+        .catch(tolerate);
     }
     return id;
   };
