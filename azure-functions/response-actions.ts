@@ -5,6 +5,7 @@ import { type ActionRequest, type Registry, runAction } from '../shared/respond/
 import { approvePlan, type IncidentResponseDeps } from '../shared/respond/incident-response.js';
 import type { ActionOutcome } from '../shared/respond/types.js';
 import { actorOf, authorized, type Handler, problem, readJson, type Verifier } from './http.js';
+import { summarizeResponse } from './sentinel-incident.js';
 
 /** Body of `POST /api/actions/{name}` and `.../release`. */
 const runBodySchema = z.strictObject({
@@ -122,7 +123,7 @@ export function createResponseActionsHandlers(deps: ResponseActionsDeps): {
               : 'plan_not_awaiting_approval';
         return problem(result.status, code, result.reason);
       }
-      return { status: 200, jsonBody: result.response };
+      return { status: 200, jsonBody: summarizeResponse(result.response) };
     }),
   };
 }

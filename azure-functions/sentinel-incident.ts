@@ -1,4 +1,8 @@
-import { type IncidentResponseDeps, respondToIncident } from '../shared/respond/incident-response.js';
+import {
+  type IncidentResponse,
+  type IncidentResponseDeps,
+  respondToIncident,
+} from '../shared/respond/incident-response.js';
 import { actorOf, authorized, type Handler, problem, readJson, type Verifier } from './http.js';
 
 export interface SentinelIncidentDeps {
@@ -18,28 +22,30 @@ export function createSentinelIncidentHandler(deps: SentinelIncidentDeps): Handl
     if (!result.ok) {
       return problem(422, 'invalid_incident', `${result.field || '(body)'}: ${result.reason}`);
     }
-    const { plan, results, awaitingApproval } = result.response;
-    return {
-      status: 200,
-      jsonBody: {
-        planId: plan.id,
-        incident: plan.incident,
-        awaitingApproval,
-        steps: results.map((r) => ({
-          action: r.step.action,
-          target: r.step.target,
-          accountId: r.step.accountId,
-          region: r.step.region,
-          mode: r.step.mode,
-          state: r.state,
-          status: r.outcome?.status,
-          verified: r.outcome?.verified,
-          reason: r.outcome?.reason ?? r.note,
-          release: r.outcome?.release,
-        })),
-        skipped: plan.skipped,
-        notes: plan.notes,
-      },
-    };
+    return { status: 200, jsonBody: summarizeResponse(result.response) };
   });
+}
+
+/** The response body of `POST /api/incidents` and `POST /api/plans/{id}/approve`: one line per plan step. */
+export function summarizeResponse(response: IncidentResponse): Record<string, unknown> {
+  const { plan, results, awaitingApproval } = response;
+  return {
+    planId: plan.id,
+    incident: plan.incident,
+    awaitingApproval,
+    steps: results.map((r) => ({
+      action: r.step.action,
+      target: r.step.target,
+      accountId: r.step.accountId,
+      region: r.step.region,
+      mode: r.step.mode,
+      state: r.state,
+      status: r.outcome?.status,
+      verified: r.outcome?.verified,
+      reason: r.outcome?.reason ?? r.note,
+      release: r.outcome?.release,
+    })),
+    skipped: plan.skipped,
+    notes: plan.notes,
+  };
 }
