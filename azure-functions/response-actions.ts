@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import type { Principal } from '../shared/adapters/azure/entra-auth.js';
+import type { Plan } from '../shared/domain/respond/planner.js';
 import { type ActionRequest, type Registry, runAction } from '../shared/respond/executor.js';
 import { approvePlan, type IncidentResponseDeps } from '../shared/respond/incident-response.js';
 import type { ActionOutcome } from '../shared/respond/types.js';
@@ -90,7 +91,52 @@ async function run(
     ...(options ? { options } : {}),
   };
   const outcome = await runAction(actionRequest, deps.incident);
+  if (outcome.awaitingApproval && deps.incident.plans) {
+    // Held (irreversible action, blast-radius cap): store it as a one-step plan an Approver can approve.
+    const planId = await holdForApproval(actionRequest, deps.incident, principal);
+    if (planId) return { status: 202, jsonBody: { ...outcome, planId } };
+  }
   return { status: statusOf(outcome), jsonBody: outcome };
+}
+
+async function holdForApproval(
+  request: ActionRequest,
+  deps: IncidentResponseDeps,
+  principal: Principal,
+): Promise<string | undefined> {
+  const module = deps.registry.get(request.action);
+  if (!module || !deps.plans) return undefined;
+  const now = deps.now?.() ?? new Date();
+  const id = deps.newId?.() ?? `plan-${now.getTime().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const plan: Plan = {
+    id,
+    createdAt: now.toISOString(),
+    incident: request.incident?.number !== undefined ? { number: request.incident.number } : {},
+    steps: [
+      {
+        action: module.name,
+        target: request.target,
+        targetKind: module.targetKind,
+        accountId: request.accountId,
+        region: request.region,
+        mode: 'approval',
+        rule: `manual request by ${actorOf(principal)}`,
+        containment: module.containment,
+        irreversible: module.irreversible,
+        ...(request.options ? { options: request.options } : {}),
+      },
+    ],
+    skipped: [],
+    notes: [],
+  };
+  const saved = await deps.plans.save({
+    id,
+    status: 'awaiting-approval',
+    body: { plan, reason: request.reason },
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + (deps.planTtlMs ?? 86_400_000)),
+  });
+  return saved ? id : undefined;
 }
 
 /** `GET /api/actions` (Reader), `POST /api/actions/{name}` and `.../release` (Responder), `POST /api/plans/{id}/approve` (Approver). */

@@ -697,6 +697,18 @@ describe('response-actions', () => {
     expect(h.model.iam.snapshot().users[USER]?.loginProfile).toBe(true);
     expect(h.awsCalls()).toEqual([]);
 
+    // The held run is a one-step plan an Approver can approve; then the login profile is gone.
+    const planId = bodyOf<OutcomeReply & { planId: string }>(reply).planId;
+    expect(planId).toMatch(/^plan-/);
+    const approver = await h.token(['Approver'], { name: 'lead@contoso.com' });
+    const approved = await approve(approver, planId);
+    expect(approved.status).toBe(200);
+    expect(bodyOf<IncidentReply>(approved).steps.map((s) => [s.action, s.status])).toEqual([
+      ['disable-console-login', 'done'],
+    ]);
+    expect(h.model.iam.snapshot().users[USER]?.loginProfile).toBe(false);
+    expect((await approve(approver, planId)).status).toBe(409);
+
     const release = await releaseAction(responder, 'disable-console-login', {
       accountId: ACCOUNT,
       region: REGION,
