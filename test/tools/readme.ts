@@ -5,6 +5,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { permissionTable as awsPermissionTable } from '../../infra/tools/render-aws.js';
+import { permissionsTable as azurePermissionsTable } from '../../infra/tools/render-azure.js';
 import { DEAD_LETTER_ATTRIBUTES } from '../../shared/adapters/aws/sqs-dead-letters.js';
 import {
   FORWARDER_OPTIONAL_SETTINGS_HELP,
@@ -148,6 +150,8 @@ function responderSettings(): string {
 }
 
 export const SECTIONS: Readonly<Record<string, () => string>> = {
+  'azure-permissions': azurePermissionsTable,
+  'aws-permissions': () => awsPermissionTable(),
   'responder-settings': responderSettings,
   actions: actionsTable,
   columns,
