@@ -14,8 +14,6 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import {
   type CryptoKey,
   calculateJwkThumbprint,
@@ -27,7 +25,7 @@ import {
   SignJWT,
   UnsecuredJWT,
 } from 'jose';
-import { createSelfSignedCertificate } from './certificate.js';
+import { startLocalHttpsServer } from './https-server.js';
 
 export const JWKS_PATH = '/discovery/v2.0/keys';
 export const DEFAULT_AUDIENCE = 'api://aws-sentinel-bridge';
@@ -123,8 +121,13 @@ export async function startLocalEntraIssuer(
     return key;
   };
 
-  const { cert, key } = await createSelfSignedCertificate();
-  const server = createServer({ cert, key }, (req: IncomingMessage, res: ServerResponse) => {
+  const {
+    server,
+    port,
+    ca: cert,
+    removeFiles,
+  } = await startLocalHttpsServer('entra-issuer', options.port ?? 0);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'https://127.0.0.1').pathname;
     if (req.method === 'GET' && (path === JWKS_PATH || path === `/${tenantId}${JWKS_PATH}`)) {
       jwksRequests++;
@@ -133,8 +136,6 @@ export async function startLocalEntraIssuer(
     }
     send(res, 404, { error: 'not_found', error_description: `no route ${req.method ?? ''} ${path}` });
   });
-  await listen(server, options.port ?? 0);
-  const port = (server.address() as AddressInfo).port;
   const url = `https://127.0.0.1:${port}`;
 
   const issue = async (issueOptions: IssueOptions = {}): Promise<string> => {
@@ -198,6 +199,7 @@ export async function startLocalEntraIssuer(
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await stopped;
+      await removeFiles();
     },
   };
 }
@@ -219,14 +221,4 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

@@ -21,19 +21,14 @@
  */
 
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { AWS_RESPONSE_AUDIT } from '../domain/tables/audit-columns.js';
 import { type ColumnType, TABLES, type TableDefinition } from '../domain/tables/columns.js';
-import { createSelfSignedCertificate } from './certificate.js';
+import { startLocalHttpsServer } from './https-server.js';
 
 /** api-versions the service accepts. */
 export const SUPPORTED_API_VERSIONS: readonly string[] = ['2023-01-01'];
@@ -214,22 +209,10 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
   const tables = options.tables ?? [...TABLES, AWS_RESPONSE_AUDIT];
   const streams = new Map(tables.map((t) => [t.stream, t]));
 
-  const dir = await mkdtemp(join(tmpdir(), 'ingestion-server-'));
-  let server: Server;
-  let caPath: string;
-  let ca: string;
-  try {
-    const certificate = await createSelfSignedCertificate();
-    ca = certificate.cert;
-    caPath = join(dir, 'ca.pem');
-    await writeFile(caPath, ca);
-    server = createServer({ cert: certificate.cert, key: certificate.key });
-    await listen(server, options.port ?? 0);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const port = (server.address() as AddressInfo).port;
+  const { server, port, ca, caPath, removeFiles } = await startLocalHttpsServer(
+    'ingestion-server',
+    options.port ?? 0,
+  );
 
   const stored = new Map<string, Record<string, unknown>[]>();
   const requests: IngestionRequestRecord[] = [];
@@ -550,19 +533,9 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await stopped;
-      await rm(dir, { recursive: true, force: true });
+      await removeFiles();
     },
   };
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<ReadBody> {

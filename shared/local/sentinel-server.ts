@@ -33,16 +33,11 @@
  */
 
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { createSelfSignedCertificate } from './certificate.js';
+import { startLocalHttpsServer } from './https-server.js';
 
 /** The api-version `@azure/arm-securityinsight` 1.0.0-beta.6 sends. */
 export const SDK_API_VERSION = '2022-09-01-preview';
@@ -258,22 +253,10 @@ export async function startSentinelServer(options: SentinelServerOptions = {}): 
   const now = options.now ?? (() => new Date());
   const scope = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${workspace}/providers/Microsoft.SecurityInsights`;
 
-  const dir = await mkdtemp(join(tmpdir(), 'sentinel-server-'));
-  let server: Server;
-  let ca: string;
-  let caPath: string;
-  try {
-    const certificate = await createSelfSignedCertificate();
-    ca = certificate.cert;
-    caPath = join(dir, 'ca.pem');
-    await writeFile(caPath, ca);
-    server = createServer({ cert: certificate.cert, key: certificate.key });
-    await listen(server, options.port ?? 0);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  const port = (server.address() as AddressInfo).port;
+  const { server, port, ca, caPath, removeFiles } = await startLocalHttpsServer(
+    'sentinel-server',
+    options.port ?? 0,
+  );
 
   const incidents = new Map<string, StoredIncident>();
   const races = new Map<string, Race>();
@@ -770,7 +753,7 @@ export async function startSentinelServer(options: SentinelServerOptions = {}): 
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await stopped;
-      await rm(dir, { recursive: true, force: true });
+      await removeFiles();
     },
   };
 }
@@ -904,16 +887,6 @@ function safeDecode(segment: string): string {
   } catch {
     return segment;
   }
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
