@@ -19,6 +19,7 @@ import {
   type DescribeNetworkInterfacesCommandOutput,
   DescribeSecurityGroupsCommand,
   type DescribeSecurityGroupsCommandOutput,
+  type IamInstanceProfileAssociation,
   type Instance,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
@@ -240,6 +241,24 @@ function observedGroups(enis: readonly NetworkInterface[]): Record<string, strin
   return Object.fromEntries(enis.map((eni) => [eni.NetworkInterfaceId ?? '?', groupsOf(eni)]));
 }
 
+/** The instance's current instance profile association, if any. */
+async function profileAssociation(
+  ctx: ActionContext,
+  id: string,
+): Promise<IamInstanceProfileAssociation | undefined> {
+  const associations = await ctx.read<DescribeIamInstanceProfileAssociationsCommandOutput>(
+    'ec2',
+    new DescribeIamInstanceProfileAssociationsCommand({
+      Filters: [
+        { Name: 'instance-id', Values: [id] },
+        { Name: 'state', Values: ['associated'] },
+      ],
+    }),
+    'read the instance profile association',
+  );
+  return associations.IamInstanceProfileAssociations?.[0];
+}
+
 /** The optional steps (Auto Scaling, target groups, instance profile), each recording what release needs. */
 async function optionalSteps(args: Input, ctx: ActionContext, id: string): Promise<Record<string, unknown>> {
   const observed: Record<string, unknown> = {};
@@ -304,17 +323,7 @@ async function optionalSteps(args: Input, ctx: ActionContext, id: string): Promi
   if (quarantineProfile) {
     tasks.push(
       (async () => {
-        const associations = await ctx.read<DescribeIamInstanceProfileAssociationsCommandOutput>(
-          'ec2',
-          new DescribeIamInstanceProfileAssociationsCommand({
-            Filters: [
-              { Name: 'instance-id', Values: [id] },
-              { Name: 'state', Values: ['associated'] },
-            ],
-          }),
-          'read the instance profile association',
-        );
-        const current = associations.IamInstanceProfileAssociations?.[0];
+        const current = await profileAssociation(ctx, id);
         const original = current?.IamInstanceProfile?.Arn;
         observed.instanceProfile = original ?? null;
         if (!current?.AssociationId || !original || original === quarantineProfile) return;
@@ -362,17 +371,7 @@ async function releaseOptional(
     ),
     (async () => {
       if (!profile) return;
-      const associations = await ctx.read<DescribeIamInstanceProfileAssociationsCommandOutput>(
-        'ec2',
-        new DescribeIamInstanceProfileAssociationsCommand({
-          Filters: [
-            { Name: 'instance-id', Values: [id] },
-            { Name: 'state', Values: ['associated'] },
-          ],
-        }),
-        'read the instance profile association',
-      );
-      const current = associations.IamInstanceProfileAssociations?.[0];
+      const current = await profileAssociation(ctx, id);
       if (current?.AssociationId && current.IamInstanceProfile?.Arn !== profile) {
         await ctx.write(
           'ec2',
