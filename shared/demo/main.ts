@@ -111,8 +111,9 @@ async function main(): Promise<void> {
 
     const stats = server.stats();
     console.log('\nWhat landed in the workspace:');
-    for (const [table, count] of Object.entries(stats.rows))
-      console.log(`  ${table.padEnd(14)} ${count} rows`);
+    for (const table of ['AWSGuardDuty', 'AWSCloudTrail']) {
+      console.log(`  ${table.padEnd(14)} ${stats.rows[table] ?? 0} rows`);
+    }
     console.log(
       `  ${stats.requests} requests (${stats.acceptedRequests} accepted, ${stats.faultedRequests} failed by injection), ` +
         `${stats.uncompressedBytes} bytes of JSON sent as ${stats.bodyBytes} bytes gzipped`,
