@@ -130,3 +130,10 @@ describe('row limits', () => {
     ).toThrow(RangeError);
   });
 });
+
+describe('lone surrogates', () => {
+  it('cuts a string of lone high surrogates within the byte budget', () => {
+    const cut = truncateUtf8('\ud800'.repeat(40_000), MAX_FIELD_BYTES);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+  });
+});

@@ -105,6 +105,7 @@ describe('incident payloads', () => {
       field: 'object.properties',
     });
     expect(extractIncident([])).toMatchObject({ ok: false });
+    expect(extractIncident({ object: '' })).toMatchObject({ ok: false, field: 'object' });
     expect(extractIncident({ properties: { incidentNumber: 'four' } })).toMatchObject({
       ok: false,
       field: 'properties.incidentNumber',

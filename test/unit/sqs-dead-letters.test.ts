@@ -215,3 +215,16 @@ describe('SQS dead-letter adapter with an abort signal', () => {
     expect(sqs.signals).toEqual([undefined]);
   });
 });
+
+describe('attribute characters', () => {
+  it('replaces characters SQS refuses in attribute values, so the letter is accepted with its reason', async () => {
+    const sqs = new SqsModel();
+    const report = await createSqsDeadLetterAdapter(sqs.client, DLQ).send([
+      { ...letter(1), itemId: 'f1\u0001', reason: 'bad detail-type "x\uffff"' },
+    ]);
+    expect(report.failed).toEqual([]);
+    const [stored] = sqs.messages(DLQ);
+    expect(stored?.attributes[DEAD_LETTER_ATTRIBUTES.itemId]?.StringValue).toBe('f1\ufffd');
+    expect(stored?.attributes[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe('bad detail-type "x\ufffd"');
+  });
+});

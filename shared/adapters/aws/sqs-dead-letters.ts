@@ -43,7 +43,12 @@ interface Entry {
 }
 
 function attributes(letter: DeadLetter, compact: boolean): Record<string, MessageAttributeValue> {
-  const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+  // SQS accepts only XML characters in attribute values; anything else (control characters, U+FFFF, lone
+  // surrogates) would make it refuse the letter, which would then reach the DLQ late and without its reason.
+  const text = (value: string): MessageAttributeValue => ({
+    DataType: 'String',
+    StringValue: value.replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, '\ufffd'),
+  });
   const reason = letter.reason.slice(0, compact ? SHORT_REASON_CHARS : MAX_REASON_CHARS) || 'unknown';
   const out: Record<string, MessageAttributeValue> = {
     [DEAD_LETTER_ATTRIBUTES.reason]: text(reason),

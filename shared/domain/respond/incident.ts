@@ -131,7 +131,11 @@ export function extractIncident(input: unknown): ParsedIncident {
   if (!parsed.success) {
     const issue = firstIssue(parsed.error);
     const prefixed = typeof input === 'object' && input !== null && 'object' in input;
-    return { ok: false, field: prefixed ? `object.${issue.field}` : issue.field, reason: issue.reason };
+    return {
+      ok: false,
+      field: prefixed ? (issue.field ? `object.${issue.field}` : 'object') : issue.field,
+      reason: issue.reason,
+    };
   }
   const incident = parsed.data;
   const targets = new Map<string, ExtractedTarget>();

@@ -42,7 +42,8 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   let end = 0;
   while (end < s.length) {
     const code = s.charCodeAt(end);
-    const pair = code >= 0xd800 && code <= 0xdbff && end + 1 < s.length;
+    const pair =
+      code >= 0xd800 && code <= 0xdbff && end + 1 < s.length && (s.charCodeAt(end + 1) & 0xfc00) === 0xdc00;
     const width = pair ? 4 : code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
     if (bytes + width > budget) break;
     bytes += width;

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -13,22 +13,25 @@ export function reliabilityEvents(): number {
   return value;
 }
 
-let started = false;
+/** Lines published by this run, so far. */
+const published: string[] = [];
 
 /**
- * Writes one set of figures (`suite` names it) as one JSON line on stdout, for the benchmark to quote, and as a
- * line of a JSON Lines file: `RELIABILITY_FIGURES` when set, else a file in the OS temp folder. The first set of
- * a run replaces the file, later ones are appended. Returns the file's path.
+ * Writes one set of figures (`suite` names it) as one JSON line on stdout, for the benchmark to quote, and into
+ * a JSON Lines file holding every set of this run: `RELIABILITY_FIGURES` when set, else a file in the OS temp
+ * folder. The file is replaced atomically, so a run that overlaps another never leaves a mix of both. Returns
+ * the file's path.
  */
 export function publishFigures(figures: { readonly suite: string } & Record<string, unknown>): string {
   const line = JSON.stringify(figures);
+  published.push(line);
   const path = resolve(
     process.env.RELIABILITY_FIGURES ?? join(tmpdir(), 'aws-sentinel-bridge-reliability.jsonl'),
   );
   mkdirSync(dirname(path), { recursive: true });
-  if (started) appendFileSync(path, `${line}\n`);
-  else writeFileSync(path, `${line}\n`);
-  started = true;
+  const partial = `${path}.${process.pid}.tmp`;
+  writeFileSync(partial, `${published.join('\n')}\n`);
+  renameSync(partial, path);
   // stdout, not console.log: Jest decorates console output, and this line must stay one parsable line.
   process.stdout.write(`${line}\n`);
   process.stdout.write(`reliability figures (${figures.suite}) written to ${path}\n`);
