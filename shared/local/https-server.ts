@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createSelfSignedCertificate } from './certificate.js';
 
 /** An HTTPS server on 127.0.0.1 with a throwaway certificate, as every local stand-in of a cloud API needs. */
@@ -47,5 +48,29 @@ export async function startLocalHttpsServer(name: string, port = 0): Promise<Loc
   } catch (error) {
     await removeFiles();
     throw error;
+  }
+}
+
+/** For a local server run as a script: closes it on Ctrl-C / SIGTERM (after `beforeStop`) and exits. */
+export function closeOnSignal(close: () => Promise<void>, beforeStop?: () => void): void {
+  const stop = (): void => {
+    beforeStop?.();
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** Runs `main` when the module at `moduleUrl` is the script node was started with; errors exit 1. */
+export function runIfEntryPoint(moduleUrl: string, main: (args: string[]) => Promise<void>): void {
+  const entry = process.argv[1];
+  if (entry !== undefined && moduleUrl === pathToFileURL(entry).href) {
+    main(process.argv.slice(2)).catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
   }
 }

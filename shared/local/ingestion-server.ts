@@ -22,13 +22,12 @@
 
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { AWS_RESPONSE_AUDIT } from '../domain/tables/audit-columns.js';
 import { type ColumnType, TABLES, type TableDefinition } from '../domain/tables/columns.js';
-import { startLocalHttpsServer } from './https-server.js';
+import { closeOnSignal, runIfEntryPoint, startLocalHttpsServer } from './https-server.js';
 
 /** api-versions the service accepts. */
 export const SUPPORTED_API_VERSIONS: readonly string[] = ['2023-01-01'];
@@ -920,24 +919,12 @@ async function main(argv: readonly string[]): Promise<void> {
   token:           ${server.token}
   ca:              ${server.caPath}
   streams:         ${server.tables.map((t) => `${t.stream} -> ${t.table}`).join(', ')}`);
-  const stop = (): void => {
+  closeOnSignal(server.close, () => {
     const stats = server.stats();
     console.log(
       `\n${stats.requests} requests, ${stats.acceptedRequests} accepted, rows: ${JSON.stringify(stats.rows)}`,
     );
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
   });
 }
+
+runIfEntryPoint(import.meta.url, main);

@@ -34,10 +34,9 @@
 
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { startLocalHttpsServer } from './https-server.js';
+import { closeOnSignal, runIfEntryPoint, startLocalHttpsServer } from './https-server.js';
 
 /** The api-version `@azure/arm-securityinsight` 1.0.0-beta.6 sends. */
 export const SDK_API_VERSION = '2022-09-01-preview';
@@ -943,20 +942,7 @@ async function main(argv: readonly string[]): Promise<void> {
   reader token:    ${server.readerToken}
   ca:              ${server.caPath}
   incident:        7a3b2c1d-0000-4000-8000-000000004242 (number 4242)`);
-  const stop = (): void => {
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignal(server.close);
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runIfEntryPoint(import.meta.url, main);
