@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TokenCredential } from '@azure/core-auth';
 import { createSelfSignedCertificate } from './certificate.js';
 
 /** An HTTPS server on 127.0.0.1 with a throwaway certificate, as every local stand-in of a cloud API needs. */
@@ -73,4 +74,11 @@ export function runIfEntryPoint(moduleUrl: string, main: (args: string[]) => Pro
       process.exit(1);
     });
   }
+}
+
+/** A credential that always returns `token`, valid for an hour: how clients authenticate to the local servers. */
+export function staticTokenCredential(token: string): TokenCredential {
+  return {
+    getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000, tokenType: 'Bearer' }),
+  };
 }

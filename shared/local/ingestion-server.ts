@@ -24,10 +24,15 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import type { TokenCredential } from '@azure/core-auth';
 import { AWS_RESPONSE_AUDIT } from '../domain/tables/audit-columns.js';
 import { type ColumnType, TABLES, type TableDefinition } from '../domain/tables/columns.js';
-import { closeOnSignal, runIfEntryPoint, startLocalHttpsServer } from './https-server.js';
+import {
+  closeOnSignal,
+  runIfEntryPoint,
+  startLocalHttpsServer,
+  staticTokenCredential,
+} from './https-server.js';
 
 /** api-versions the service accepts. */
 export const SUPPORTED_API_VERSIONS: readonly string[] = ['2023-01-01'];
@@ -39,7 +44,6 @@ export const DEFAULT_DCR_IMMUTABLE_ID = 'dcr-00000000000000000000000000000000';
 
 /** Decompressing stops here; the size of a bigger body is reported as this lower bound. */
 const MAX_INFLATED_BYTES = 64 * MAX_BODY_BYTES;
-const TOKEN_LIFETIME_MS = 3_600_000;
 
 export type Fault =
   /** 429 with `Retry-After: <seconds>`. */
@@ -480,13 +484,7 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
   };
   server.on('request', onRequest);
 
-  const credential: TokenCredential = {
-    getToken: async (): Promise<AccessToken> => ({
-      token,
-      expiresOnTimestamp: Date.now() + TOKEN_LIFETIME_MS,
-      tokenType: 'Bearer',
-    }),
-  };
+  const credential = staticTokenCredential(token);
 
   return {
     endpoint: `https://127.0.0.1:${port}`,

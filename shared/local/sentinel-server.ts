@@ -35,8 +35,13 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { closeOnSignal, runIfEntryPoint, startLocalHttpsServer } from './https-server.js';
+import type { TokenCredential } from '@azure/core-auth';
+import {
+  closeOnSignal,
+  runIfEntryPoint,
+  startLocalHttpsServer,
+  staticTokenCredential,
+} from './https-server.js';
 
 /** The api-version `@azure/arm-securityinsight` 1.0.0-beta.6 sends. */
 export const SDK_API_VERSION = '2022-09-01-preview';
@@ -54,7 +59,6 @@ export const DEFAULT_RESOURCE_GROUP = 'rg-sentinel';
 export const DEFAULT_WORKSPACE = 'sentinel-workspace';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const TOKEN_LIFETIME_MS = 3_600_000;
 const SEVERITIES = ['High', 'Medium', 'Low', 'Informational'];
 const STATUSES = ['New', 'Active', 'Closed'];
 /** Properties a PUT sets (absent ones are removed); all others are the service's own. */
@@ -685,14 +689,6 @@ export async function startSentinelServer(options: SentinelServerOptions = {}): 
     });
   });
 
-  const credentialFor = (value: string): TokenCredential => ({
-    getToken: async (): Promise<AccessToken> => ({
-      token: value,
-      expiresOnTimestamp: Date.now() + TOKEN_LIFETIME_MS,
-      tokenType: 'Bearer',
-    }),
-  });
-
   return {
     endpoint: `https://127.0.0.1:${port}`,
     port,
@@ -700,8 +696,8 @@ export async function startSentinelServer(options: SentinelServerOptions = {}): 
     caPath,
     token,
     readerToken,
-    credential: credentialFor(token),
-    readerCredential: credentialFor(readerToken),
+    credential: staticTokenCredential(token),
+    readerCredential: staticTokenCredential(readerToken),
     subscriptionId,
     resourceGroup,
     workspace,

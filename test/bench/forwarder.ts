@@ -1,3 +1,4 @@
+import { staticTokenCredential } from '../../shared/local/https-server.js';
 /**
  * `forwarder` and `requests`: GuardDuty-like events through the REAL SQS handler (`createForwarderHandler` with
  * the real `@azure/monitor-ingestion` adapter, HTTPS to the local Logs Ingestion server in its own process),
@@ -222,7 +223,7 @@ function createHandler(server: IngestionProcess): ForwarderHandler {
     ingestion: createLogsIngestionAdapter({
       endpoint: server.endpoint,
       ruleId: server.dcrImmutableId,
-      credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      credential: staticTokenCredential(token),
       clientOptions: { tlsOptions: { ca: server.ca } },
       maxConcurrency: CONCURRENCY,
     }),

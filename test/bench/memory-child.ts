@@ -7,6 +7,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { createForwarderHandler } from '../../aws-functions/forwarder.js';
 import { createLogsIngestionAdapter } from '../../shared/adapters/azure/logs-ingestion.js';
+import { staticTokenCredential } from '../../shared/local/https-server.js';
 import { MemoryDeadLetters } from '../../shared/local/memory-dead-letters.js';
 import { guardDutyEvent, sqsEvent } from '../support/events.js';
 import { lambdaContext, quietObservability } from '../support/lambda.js';
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     ingestion: createLogsIngestionAdapter({
       endpoint: env('BENCH_ENDPOINT'),
       ruleId: env('BENCH_DCR'),
-      credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      credential: staticTokenCredential(token),
       clientOptions: { tlsOptions: { ca: env('BENCH_CA') } },
       maxConcurrency: 5,
     }),

@@ -7,6 +7,7 @@ import {
 } from '../../shared/adapters/aws/sqs-dead-letters.js';
 import { createLogsIngestionAdapter } from '../../shared/adapters/azure/logs-ingestion.js';
 import { MAX_ROW_BYTES, TRUNCATION_MARKER } from '../../shared/domain/rows/limits.js';
+import { staticTokenCredential } from '../../shared/local/https-server.js';
 import { type IngestionServer, startIngestionServer } from '../../shared/local/ingestion-server.js';
 import { cloudTrailEvent, guardDutyEvent, sqsEvent } from '../support/events.js';
 import { lambdaContext, quietObservability } from '../support/lambda.js';
@@ -35,7 +36,7 @@ function deps(
     ingestion: createLogsIngestionAdapter({
       endpoint: server.endpoint,
       ruleId: server.dcrImmutableId,
-      credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      credential: staticTokenCredential(token),
       clientOptions: {
         tlsOptions: { ca: server.ca },
         retryOptions: { maxRetries: options.retries ?? 0, retryDelayInMs: 10 },
