@@ -27,8 +27,11 @@ export function defineSource<S extends z.ZodType>(spec: SourceSpec<S>): SourceDe
       const rawId = raw[spec.idField];
       const id = typeof rawId === 'string' && rawId !== '' ? rawId : undefined;
       if (!parsed.success) return { ok: false, ...(id ? { id } : {}), ...firstIssue(parsed.error) };
-      const { row, trimmed, bytes } = applyIngestionLimits(spec.toRow(parsed.data, raw), spec.table.columns);
-      return { ok: true, table: spec.table.table, id: spec.idOf(parsed.data), row, trimmed, bytes };
+      const { row, trimmed, json, bytes } = applyIngestionLimits(
+        spec.toRow(parsed.data, raw),
+        spec.table.columns,
+      );
+      return { ok: true, table: spec.table.table, id: spec.idOf(parsed.data), row, trimmed, json, bytes };
     },
   };
 }

@@ -10,7 +10,16 @@ export type SourceName = (typeof SOURCE_NAMES)[number];
 export type TableName = 'AWSGuardDuty' | 'AWSCloudTrail';
 
 export type NormaliseOutcome =
-  | { ok: true; table: TableName; id: string; row: Row; trimmed: string[]; bytes: number }
+  | {
+      ok: true;
+      table: TableName;
+      id: string;
+      row: Row;
+      trimmed: string[];
+      /** The row's JSON text (sent as is) and its UTF-8 bytes. */
+      json: string;
+      bytes: number;
+    }
   | { ok: false; id?: string; field: string; reason: string };
 
 export interface SourceDefinition {

@@ -10,7 +10,57 @@
 const ISO_8601_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?$/i;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Two decimal digits at `at`, or -1. */
+function digits2(v: string, at: number): number {
+  const a = v.charCodeAt(at) - 48;
+  const b = v.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * Epoch milliseconds of the form GuardDuty and CloudTrail send almost always, `2026-07-22T18:47:17.000Z` or
+ * without the fraction, checked character by character with calendar bounds (2026-02-31 and 24:00 are
+ * refused), without regexes or Date parsing: this runs several times for every event forwarded.
+ * Undefined for anything else (the general parser then decides).
+ */
+function canonicalMs(v: string): number | undefined {
+  const length = v.length;
+  if (length !== 24 && length !== 20) return undefined;
+  if (
+    v.charCodeAt(4) !== 45 || // -
+    v.charCodeAt(7) !== 45 ||
+    v.charCodeAt(10) !== 84 || // T
+    v.charCodeAt(13) !== 58 || // :
+    v.charCodeAt(16) !== 58 ||
+    v.charCodeAt(length - 1) !== 90 || // Z
+    (length === 24 && v.charCodeAt(19) !== 46) // .
+  )
+    return undefined;
+  const century = digits2(v, 0);
+  const yy = digits2(v, 2);
+  const month = digits2(v, 5);
+  const day = digits2(v, 8);
+  const hour = digits2(v, 11);
+  const minute = digits2(v, 14);
+  const second = digits2(v, 17);
+  const msHigh = length === 24 ? digits2(v, 20) : 0;
+  const msLow = length === 24 ? v.charCodeAt(22) - 48 : 0;
+  if (century < 10 || yy < 0 || msHigh < 0 || msLow < 0 || msLow > 9) return undefined;
+  const year = century * 100 + yy;
+  if (month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59)
+    return undefined;
+  if (second < 0 || second > 59) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  if (day > days) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, msHigh * 10 + msLow);
+}
+
 export function parseAwsTimestamp(value: string): Date | undefined {
+  const canonical = canonicalMs(value);
+  if (canonical !== undefined) return new Date(canonical);
   const basic = ISO_8601_BASIC.exec(value);
   if (basic)
     return parseAwsTimestamp(`${basic[1]}-${basic[2]}-${basic[3]}T${basic[4]}:${basic[5]}:${basic[6]}Z`);
@@ -40,5 +90,6 @@ export function parseAwsTimestamp(value: string): Date | undefined {
 }
 
 export function toIsoInstant(value: string): string | undefined {
+  if (canonicalMs(value) !== undefined) return value.length === 24 ? value : `${value.slice(0, 19)}.000Z`;
   return parseAwsTimestamp(value)?.toISOString();
 }

@@ -28,4 +28,9 @@ export interface UploadOptions {
 /** Port to the Azure Monitor Logs Ingestion API (a DCR stream). Implementations never throw for row failures. */
 export interface LogsIngestionPort {
   upload(stream: string, rows: readonly Row[], options?: UploadOptions): Promise<UploadReport>;
+  /**
+   * The same for rows the caller has already serialised (each row's JSON text, sent as is): the forwarder
+   * measures every row's JSON for the limits anyway, and keeping only the text lets the row objects go.
+   */
+  uploadTexts(stream: string, texts: readonly string[], options?: UploadOptions): Promise<UploadReport>;
 }

@@ -1,19 +1,17 @@
 /**
  * The physical floor of forwarding: rows that are already normalised, doing only what any uploader must do,
- * `JSON.stringify` + gzip + HTTPS POST to the same local server, in chunks cut by the same rule as the SDK
- * (under 1,000,000 bytes of row JSON, so both make the same number of requests) with the same concurrency.
+ * `JSON.stringify` + gzip + HTTPS POST to the same local server, in chunks cut by the same rule as the adapter
+ * (`chunkRows`: bodies up to 1 MiB, so both make the same number of requests) with the same concurrency.
  * No validation, no SDK pipeline, no retries, no bookkeeping: whatever the real handler spends above this
  * is overhead of the product or its libraries.
  */
 import { Agent, request } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { chunkRows } from '../../shared/adapters/azure/logs-ingestion.js';
 import type { Row } from '../../shared/domain/rows/row.js';
 
 const gzip = promisify(gzipCallback);
-
-/** The SDK's split threshold (`splitDataToChunks`: a chunk holds rows while their JSON sums under this). */
-export const SDK_CHUNK_BYTES = 1_000_000;
 
 export interface FloorTarget {
   readonly endpoint: string;
@@ -83,21 +81,10 @@ export function createFloorUploader(target: FloorTarget, concurrency = 5): Floor
         const tracked = task.finally(() => inFlight.delete(tracked));
         inFlight.add(tracked);
       };
-      let parts: string[] = [];
-      let size = 0;
-      for (const row of rows) {
-        const text = JSON.stringify(row);
-        const length = Buffer.byteLength(text, 'utf8');
-        bytes += length;
-        if (size + length >= SDK_CHUNK_BYTES && parts.length > 0) {
-          await dispatch(parts);
-          parts = [];
-          size = 0;
-        }
-        parts.push(text);
-        size += length;
-      }
-      if (parts.length > 0) await dispatch(parts);
+      const texts = rows.map((row) => JSON.stringify(row));
+      const sizes = texts.map((text) => Buffer.byteLength(text, 'utf8'));
+      for (const size of sizes) bytes += size;
+      for (const chunk of chunkRows(sizes)) await dispatch(chunk.indices.map((i) => texts[i] as string));
       await Promise.all(inFlight);
       if (errors.length > 0) throw errors[0];
       return { requests, bytes };

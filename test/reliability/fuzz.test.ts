@@ -147,6 +147,12 @@ class ChaoticIngestion implements LogsIngestionPort {
     });
     return { failures, requests: 1, bytes: 0 };
   }
+  async uploadTexts(stream: string, texts: readonly string[]): Promise<UploadReport> {
+    return this.upload(
+      stream,
+      texts.map((text) => JSON.parse(text) as Record<string, unknown>),
+    );
+  }
 }
 
 /** A DLQ that refuses letters at random and keeps the others. */

@@ -31,6 +31,18 @@ export class InMemoryIngestion implements LogsIngestionPort {
     return { failures, requests: 1, bytes: JSON.stringify(rows).length };
   }
 
+  async uploadTexts(
+    stream: string,
+    texts: readonly string[],
+    options?: UploadOptions,
+  ): Promise<UploadReport> {
+    return this.upload(
+      stream,
+      texts.map((text) => JSON.parse(text) as Row),
+      options,
+    );
+  }
+
   rows(stream: string): Row[] {
     return this.accepted.get(stream) ?? [];
   }

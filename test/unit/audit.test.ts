@@ -288,6 +288,9 @@ describe('createIngestionAudit', () => {
       upload: async () => {
         throw new TypeError('fetch failed');
       },
+      uploadTexts: async () => {
+        throw new TypeError('fetch failed');
+      },
     };
     const rows = auditRows(isolated, meta);
     await expect(createIngestionAudit(broken).write(rows)).resolves.toEqual({

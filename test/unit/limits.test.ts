@@ -8,6 +8,7 @@ import {
   truncateUtf8,
   utf8Length,
 } from '../../shared/domain/rows/limits.js';
+import type { Row } from '../../shared/domain/rows/row.js';
 import { AWS_CLOUDTRAIL, AWS_GUARDDUTY } from '../../shared/domain/tables/columns.js';
 
 const bytesOf = (value: unknown): number =>
@@ -88,8 +89,25 @@ describe('row limits', () => {
     expect(applyIngestionLimits(row, AWS_GUARDDUTY.columns)).toEqual({
       row: copy,
       trimmed: [],
+      json: JSON.stringify(copy),
       bytes: bytesOf(copy),
     });
+  });
+
+  it('returns the JSON text of a trimmed row, equal to the row it returns', () => {
+    const row: Row = {
+      Id: 'f1',
+      Description: 'é'.repeat(70_000),
+      ServiceDetails: { note: '"'.repeat(70_000) },
+    };
+    const { row: out, json, bytes } = applyIngestionLimits(row, AWS_GUARDDUTY.columns);
+    expect(json).toBe(JSON.stringify(out));
+    expect(bytes).toBe(new TextEncoder().encode(json).length);
+  });
+
+  it('counts UTF-8 bytes exactly for long and short strings, lone surrogates as 3 bytes', () => {
+    for (const s of ['', 'abc', 'é€😀', '\ud800x', `${'x'.repeat(300_000)}😀\udc00`, 'é'.repeat(262_144)])
+      expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
   });
 
   it('measures dynamic values exactly: numbers that re-serialise longer are still trimmed', () => {

@@ -30,4 +30,37 @@ describe('AWS timestamps', () => {
       expect(parseAwsTimestamp(bad)).toBeUndefined();
     }
   });
+
+  it('reads the canonical forms exactly, leap days included, and agrees with Date on every day of four years', () => {
+    expect(toIsoInstant('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    expect(toIsoInstant('2000-02-29T00:00:00Z')).toBe('2000-02-29T00:00:00.000Z');
+    expect(parseAwsTimestamp('2026-07-22T18:47:17.042Z')?.getTime()).toBe(
+      Date.UTC(2026, 6, 22, 18, 47, 17, 42),
+    );
+    for (let t = Date.UTC(2023, 0, 1); t < Date.UTC(2027, 0, 1); t += 86_400_000 + 3_601_001) {
+      const iso = new Date(t).toISOString();
+      expect(parseAwsTimestamp(iso)?.getTime()).toBe(t);
+      expect(toIsoInstant(`${iso.slice(0, 19)}Z`)).toBe(`${iso.slice(0, 19)}.000Z`);
+    }
+  });
+
+  it('refuses calendar overflow and malformed digits in the canonical forms', () => {
+    for (const bad of [
+      '2026-02-29T00:00:00.000Z',
+      '1900-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-07-22T24:00:00Z',
+      '2026-07-22T23:60:00Z',
+      '2026-07-22T23:59:60Z',
+      '2026-00-10T00:00:00Z',
+      '2026-07-00T00:00:00Z',
+      '2026-07-22T18:47:1a.000Z',
+      '2026-07-22T18:47:17.0a0Z',
+      '2026-07-22X18:47:17.000Z',
+      '2026/07/22T18:47:17.000Z',
+    ]) {
+      expect(parseAwsTimestamp(bad)).toBeUndefined();
+      expect(toIsoInstant(bad)).toBeUndefined();
+    }
+  });
 });
