@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Principal } from '../shared/adapters/azure/entra-auth.js';
 import type { Plan } from '../shared/domain/respond/planner.js';
 import { type ActionRequest, type Registry, runAction } from '../shared/respond/executor.js';

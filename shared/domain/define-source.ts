@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { applyIngestionLimits } from './rows/limits.js';
 import type { Row } from './rows/row.js';
 import { firstIssue } from './schema-helpers.js';

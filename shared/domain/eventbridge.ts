@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The EventBridge event envelope (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html).

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseAwsTimestamp } from './time.js';
 
 /** A timestamp string AWS sends; see `parseAwsTimestamp` for the accepted forms. */

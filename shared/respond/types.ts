@@ -7,7 +7,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** SDK clients for one account and region, built with that account's responder credentials. */
 export interface AwsClients {

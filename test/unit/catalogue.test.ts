@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TARGET_KINDS } from '../../shared/domain/respond/targets.js';
 import { ACTIONS, createRegistry, responderPermissions } from '../../shared/respond/registry.js';
 

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientCertificateCredential, ClientSecretCredential } from '@azure/identity';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../domain/errors.js';
 
 /**

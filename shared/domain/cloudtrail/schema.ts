@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsTimestamp, looseBoolean } from '../schema-helpers.js';
 
 /**

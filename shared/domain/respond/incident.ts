@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { firstIssue } from '../schema-helpers.js';
 import { ACCOUNT_ID, GLOBAL_KINDS, IAM_REGION, isTargetId, REGION, type TargetKind } from './targets.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { issuePath } from '../schema-helpers.js';
 import { ACCOUNT_ID, TARGET_KINDS, type TargetKind } from './targets.js';
 

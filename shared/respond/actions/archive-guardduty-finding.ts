@@ -8,7 +8,7 @@ import {
   UnarchiveFindingsCommand,
   UpdateFindingsFeedbackCommand,
 } from '@aws-sdk/client-guardduty';
-import { z } from 'zod';
+import * as z from 'zod';
 import { incidentLabel, outcome, releaseCommand } from '../context.js';
 import type { ActionContext, ActionModule, ActionOutcome } from '../types.js';
 import { TARGET_KINDS } from '../types.js';

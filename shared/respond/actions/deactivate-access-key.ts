@@ -9,7 +9,7 @@ import {
   type Tag,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isProtected, outcome, releaseCommand } from '../context.js';
 import type { ActionContext, ActionModule, ActionOutcome } from '../types.js';
 import { TARGET_KINDS } from '../types.js';

@@ -6,7 +6,7 @@ import {
   type ListUserTagsCommandOutput,
   type Tag,
 } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isProtected, outcome } from '../context.js';
 import type { ActionContext, ActionModule, ActionOutcome } from '../types.js';
 import { TARGET_KINDS } from '../types.js';
