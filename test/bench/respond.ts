@@ -15,7 +15,7 @@ import { median, nowMs, progress, round, sleep } from './common.js';
 
 export const DELAY_MS = 50;
 
-interface Span {
+export interface Span {
   readonly operation: string;
   readonly start: number;
   readonly end: number;
@@ -56,11 +56,16 @@ function operationOf(command: unknown): string {
 
 /**
  * The clients with `delayMs` before every call; `serial` makes every call wait for the one before it (the
- * naive plan), without changing the order the action issues them in.
+ * naive plan), without changing the order the action issues them in. Each call's span goes to `spans`.
  */
-function instrument(clients: AwsClients, delayMs: number, serial: boolean, spans: Span[]): AwsClients {
+export function instrument<C extends { readonly [K in keyof C]: Sendable }>(
+  clients: C,
+  delayMs: number,
+  serial: boolean,
+  spans: Span[],
+): C {
   let chain: Promise<unknown> = Promise.resolve();
-  const wrap = <C extends Sendable>(client: C): C =>
+  const wrap = <S extends Sendable>(client: S): S =>
     new Proxy(client, {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
@@ -82,17 +87,12 @@ function instrument(clients: AwsClients, delayMs: number, serial: boolean, spans
         };
       },
     });
-  return {
-    ec2: wrap(clients.ec2),
-    iam: wrap(clients.iam),
-    guardduty: wrap(clients.guardduty),
-    autoscaling: wrap(clients.autoscaling),
-    elbv2: wrap(clients.elbv2),
-  };
+  const entries = Object.entries(clients) as [string, Sendable][];
+  return Object.fromEntries(entries.map(([name, client]) => [name, wrap(client)])) as C;
 }
 
 /** Round of each call: 1 + the highest round among the calls that ended before it started. */
-function rounds(spans: readonly Span[]): string[][] {
+export function rounds(spans: readonly Span[]): string[][] {
   const sorted = [...spans].sort((a, b) => a.start - b.start);
   const depth: number[] = [];
   const out: string[][] = [];
@@ -129,7 +129,7 @@ async function isolateTwice(serial: boolean): Promise<{ first: Run; second: Run 
     const ctx = createActionContext({
       accountId: model.accountId,
       region: model.region,
-      clients: instrument(model.clients(), DELAY_MS, serial, spans),
+      clients: instrument<AwsClients>(model.clients(), DELAY_MS, serial, spans),
       reason: 'benchmark: C2 traffic to 203.0.113.10',
       incident: { number: 4242 + index },
     });

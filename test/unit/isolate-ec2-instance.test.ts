@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { isolateEc2InstanceAction } from '../../shared/respond/actions/isolate-ec2-instance.js';
 import { createActionContext } from '../../shared/respond/context.js';
 import type { ActionOutcome } from '../../shared/respond/types.js';
+import { instrument, rounds, type Span } from '../bench/respond.js';
 import { Ec2Model } from '../support/aws-model/ec2.js';
 
 function setup(options: Parameters<Ec2Model['addInstance']>[0] = {}) {
@@ -130,11 +131,13 @@ describe('isolate-ec2-instance', () => {
   });
 
   it('reports failed, never done, when the read-back shows an ENI outside the isolation group', async () => {
-    const { model, run } = setup();
+    const { model, instance, run } = setup();
     model.ignoreNext('ModifyNetworkInterfaceAttribute', 4);
     const outcome = await run('execute');
     expect(outcome).toMatchObject({ status: 'failed', verified: false });
     expect(outcome.observed).toHaveProperty('networkInterfaces');
+    // The isolated mark, written alongside the read-back, is taken back.
+    expect(model.tagsOf(instance.instanceId)['ir:status']).toBe('isolating');
   });
 
   it('reports failed with the error name when AWS refuses a call, and can be resumed', async () => {
@@ -231,5 +234,216 @@ describe('isolate-ec2-instance optional steps', () => {
     expect(
       isolateEc2InstanceAction.input.safeParse({ target: 'i-0123456789abcdef0', surprise: true }).success,
     ).toBe(false);
+  });
+});
+
+/** Calls answered after `delayMs` each, with their spans: `rounds()` gives the sequential depth, as in the bench. */
+function timed(model: Ec2Model, delayMs = 20) {
+  const spans: Span[] = [];
+  const execute = (target: string, incident = 4242): Promise<ActionOutcome> =>
+    isolateEc2InstanceAction.execute(
+      { target },
+      createActionContext({
+        accountId: '111122223333',
+        region: 'us-east-1',
+        clients: instrument(model.clients(), delayMs, false, spans) as never,
+        reason: 'C2 traffic to 203.0.113.10',
+        incident: { number: incident },
+      }),
+    );
+  const sortedRounds = (): string[][] => rounds(spans).map((r) => [...r].sort());
+  return { spans, execute, sortedRounds };
+}
+
+const ALL_OPEN_INGRESS = [
+  { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
+];
+
+function groupsNamed(model: Ec2Model, name: string) {
+  return [...model.state.securityGroups.values()].filter((g) => g.groupName === name);
+}
+
+describe('isolate-ec2-instance concurrency', () => {
+  it('isolates the first instance of a VPC in six rounds of calls, evidence settled before any ENI moves', async () => {
+    const { model, instance } = setup();
+    const { execute, spans, sortedRounds } = timed(model);
+    const outcome = await execute(instance.instanceId);
+    expect(outcome).toMatchObject({ status: 'done', verified: true });
+    expect(sortedRounds()).toEqual([
+      ['DescribeInstances', 'DescribeNetworkInterfaces', 'DescribeSecurityGroups'],
+      [
+        'CreateSecurityGroup',
+        'CreateSecurityGroup',
+        'CreateSnapshots',
+        'CreateTags',
+        'CreateTags',
+        'CreateTags',
+        'ModifyInstanceAttribute',
+      ],
+      ['AuthorizeSecurityGroupIngress', 'CreateTags', 'RevokeSecurityGroupEgress'],
+      ['ModifyNetworkInterfaceAttribute', 'ModifyNetworkInterfaceAttribute'],
+      ['ModifyNetworkInterfaceAttribute', 'ModifyNetworkInterfaceAttribute'],
+      ['CreateTags', 'DescribeNetworkInterfaces'],
+    ]);
+    // Snapshots, protection and the recorded groups ended before the first ENI move started.
+    const firstMove = Math.min(
+      ...spans.filter((s) => s.operation === 'ModifyNetworkInterfaceAttribute').map((s) => s.start),
+    );
+    for (const operation of ['CreateSnapshots', 'ModifyInstanceAttribute', 'AuthorizeSecurityGroupIngress']) {
+      const span = spans.find((s) => s.operation === operation);
+      expect(span?.end).toBeLessThanOrEqual(firstMove);
+    }
+  });
+
+  it('isolates a second instance of the VPC in five rounds, reusing the groups without a write to them', async () => {
+    const { model, vpcId, run } = setup();
+    await run('execute');
+    const other = model.addInstance({ vpcId, enis: 2, volumes: 2 });
+    const { execute, sortedRounds } = timed(model);
+    const outcome = await execute(other.instanceId, 4243);
+    expect(outcome).toMatchObject({ status: 'done', verified: true });
+    expect(sortedRounds()).toEqual([
+      ['DescribeInstances', 'DescribeNetworkInterfaces', 'DescribeSecurityGroups'],
+      ['CreateSnapshots', 'CreateTags', 'CreateTags', 'CreateTags', 'ModifyInstanceAttribute'],
+      ['CreateTags', 'ModifyNetworkInterfaceAttribute', 'ModifyNetworkInterfaceAttribute'],
+      ['ModifyNetworkInterfaceAttribute', 'ModifyNetworkInterfaceAttribute'],
+      ['CreateTags', 'DescribeNetworkInterfaces'],
+    ]);
+  });
+
+  it('creates one isolation group per VPC when two instances of the VPC are isolated at once', async () => {
+    const { model, vpcId, instance } = setup();
+    const other = model.addInstance({ vpcId, enis: 2, volumes: 1 });
+    const { execute } = timed(model, 5);
+    const outcomes = await Promise.all([execute(instance.instanceId), execute(other.instanceId)]);
+    for (const outcome of outcomes) expect(outcome).toMatchObject({ status: 'done', verified: true });
+    const [isolation, ...extraIsolation] = groupsNamed(model, `ir-isolation-${vpcId}`);
+    expect(extraIsolation).toEqual([]);
+    expect(groupsNamed(model, `ir-conversion-${vpcId}`)).toHaveLength(1);
+    expect(isolation?.ingress).toEqual([]);
+    expect(isolation?.egress).toEqual([]);
+    // The run that lost the race was told the groups exist and used them.
+    const duplicates = model.calls('CreateSecurityGroup').filter((c) => c.error === 'InvalidGroup.Duplicate');
+    expect(duplicates).toHaveLength(2);
+    for (const id of [instance.instanceId, other.instanceId]) {
+      for (const groups of Object.values(model.groupsOf(id))) expect(groups).toEqual([isolation?.groupId]);
+    }
+  });
+
+  it('empties a reused isolation group that a failed run left with its default egress rule', async () => {
+    const { model, vpcId, instance, run } = setup();
+    model.failNext('RevokeSecurityGroupEgress', 'RequestLimitExceeded');
+    const failed = await run('execute');
+    expect(failed).toMatchObject({ status: 'failed' });
+    expect(model.findGroup(vpcId, `ir-isolation-${vpcId}`)?.egress).not.toEqual([]);
+    // No ENI moved while the isolation group was not ready.
+    expect(model.calls('ModifyNetworkInterfaceAttribute')).toEqual([]);
+    const resumed = await run('execute');
+    expect(resumed).toMatchObject({ status: 'done', verified: true });
+    expect(model.findGroup(vpcId, `ir-isolation-${vpcId}`)?.egress).toEqual([]);
+    expect(model.snapshotsOf(instance.volumeIds[0] ?? '')).toHaveLength(1);
+  });
+
+  it('leaves no ENI in the all-open conversion group when the move of another ENI fails', async () => {
+    const { model, vpcId, instance, run } = setup();
+    const before = model.groupsOf(instance.instanceId);
+    model.failNext('ModifyNetworkInterfaceAttribute', 'RequestLimitExceeded');
+    const failed = await run('execute');
+    expect(failed.status).toBe('failed');
+    expect(failed.reason).toMatch(/RequestLimitExceeded/);
+    expect(failed.release).toContain(`--target ${instance.instanceId}`);
+    const isolation = model.findGroup(vpcId, `ir-isolation-${vpcId}`)?.groupId;
+    const conversion = model.findGroup(vpcId, `ir-conversion-${vpcId}`)?.groupId;
+    const [refused, moved] = instance.eniIds;
+    const after = model.groupsOf(instance.instanceId);
+    expect(after[refused ?? '']).toEqual(before[refused ?? '']);
+    expect(after[moved ?? '']).toEqual([isolation]);
+    expect(Object.values(after).flat()).not.toContain(conversion);
+    // Every call the model answered is in the outcome: none was still running when it was built.
+    expect(failed.calls).toHaveLength(model.calls().length);
+    // Both ENIs carry their original groups, so release puts both back.
+    const released = await run('release');
+    expect(released).toMatchObject({ status: 'done', verified: true });
+    expect(model.groupsOf(instance.instanceId)).toEqual(before);
+  });
+
+  it('moves no ENI when a concurrent evidence write fails, and takes the snapshots when resumed', async () => {
+    const { model, instance, run } = setup();
+    const before = model.groupsOf(instance.instanceId);
+    model.failNext('CreateSnapshots', 'SnapshotCreationPerVolumeRateExceeded');
+    const failed = await run('execute');
+    expect(failed.status).toBe('failed');
+    expect(failed.reason).toMatch(/SnapshotCreationPerVolumeRateExceeded/);
+    expect(model.groupsOf(instance.instanceId)).toEqual(before);
+    expect(model.calls('ModifyNetworkInterfaceAttribute')).toEqual([]);
+    // The other writes of the round finished and are in the outcome, with the way back recorded.
+    expect(failed.calls).toHaveLength(model.calls().length);
+    expect(failed.calls.map((c) => c.operation)).toEqual(
+      expect.arrayContaining(['ModifyInstanceAttribute', 'CreateTags']),
+    );
+    for (const eni of instance.eniIds) {
+      expect(model.tagsOf(eni)['ir:original-groups']?.split(' ')).toEqual(before[eni]);
+    }
+    expect(failed.release).toBeDefined();
+    // The instance is marked isolating for the incident, yet the resumed run still takes the snapshots.
+    expect(model.tagsOf(instance.instanceId)['ir:status']).toBe('isolating');
+    const resumed = await run('execute');
+    expect(resumed).toMatchObject({ status: 'done', verified: true });
+    for (const volume of instance.volumeIds) expect(model.snapshotsOf(volume)).toHaveLength(1);
+  });
+
+  it('reports failed when the isolated mark cannot be written, with the concurrent read-back recorded', async () => {
+    const { model, instance, run } = setup();
+    // Three records and the snapshot mark go through; the fifth CreateTags is the isolated mark.
+    model.failNext('CreateTags', 'RequestLimitExceeded', { after: 4 });
+    const outcome = await run('execute');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.reason).toMatch(/RequestLimitExceeded/);
+    expect(outcome.calls.at(-1)?.operation).toBe('DescribeNetworkInterfaces');
+    expect(model.tagsOf(instance.instanceId)['ir:status']).toBe('isolating');
+    expect((await run('execute')).status).toBe('done');
+  });
+
+  it('reports failed, never done, when the isolation group has inbound rules it cannot remove', async () => {
+    const model = new Ec2Model({ region: 'us-east-1' });
+    const { vpcId } = model.addVpc();
+    const isolation = model.addSecurityGroup({
+      vpcId,
+      name: `ir-isolation-${vpcId}`,
+      ingress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      egress: [],
+    });
+    const instance = model.addInstance({ vpcId, enis: 2, volumes: 1 });
+    const outcome = await timed(model, 1).execute(instance.instanceId);
+    expect(outcome).toMatchObject({ status: 'failed', verified: false });
+    expect(outcome.reason).toMatch(/inbound rules/);
+    expect(model.tagsOf(instance.instanceId)['ir:status']).toBe('isolating');
+    for (const groups of Object.values(model.groupsOf(instance.instanceId)))
+      expect(groups).toEqual([isolation]);
+  });
+
+  it('finds the groups of the VPC when the region-wide listing of isolation groups has more than a page', async () => {
+    const model = new Ec2Model({ region: 'us-east-1', pageSize: 3 });
+    for (let i = 0; i < 3; i++) {
+      const other = model.addVpc().vpcId;
+      model.addSecurityGroup({ vpcId: other, name: `ir-isolation-${other}`, egress: [] });
+      model.addSecurityGroup({ vpcId: other, name: `ir-conversion-${other}`, ingress: ALL_OPEN_INGRESS });
+    }
+    const { vpcId } = model.addVpc();
+    const isolation = model.addSecurityGroup({ vpcId, name: `ir-isolation-${vpcId}`, egress: [] });
+    model.addSecurityGroup({ vpcId, name: `ir-conversion-${vpcId}`, ingress: ALL_OPEN_INGRESS });
+    const instance = model.addInstance({ vpcId, enis: 2, volumes: 1 });
+    const outcome = await timed(model, 1).execute(instance.instanceId);
+    expect(outcome).toMatchObject({ status: 'done', verified: true });
+    expect(model.calls('DescribeSecurityGroups')).toHaveLength(2);
+    for (const operation of [
+      'CreateSecurityGroup',
+      'RevokeSecurityGroupEgress',
+      'AuthorizeSecurityGroupIngress',
+    ]) {
+      expect(model.calls(operation)).toEqual([]);
+    }
+    for (const groups of Object.values(model.groupsOf(instance.instanceId)))
+      expect(groups).toEqual([isolation]);
   });
 });
