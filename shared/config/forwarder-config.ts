@@ -227,3 +227,16 @@ export const FORWARDER_SETTINGS_HELP: readonly { name: string; help: string }[] 
 export const FORWARDER_OPTIONAL_SETTINGS_HELP: readonly { name: string; help: string }[] = Object.entries(
   OPTIONAL_HELP,
 ).map(([name, help]) => ({ name, help }));
+
+/** An SQS queue URL setting checked like DLQ_URL (pinned to SQS hosts unless custom endpoints are allowed). */
+export function parseQueueUrl(
+  raw: string,
+  allowCustom: boolean,
+): { ok: true; url: string } | { ok: false; reason: string } {
+  const setting: Setting = SETTINGS.DLQ_URL;
+  const schema = allowCustom && setting.custom !== undefined ? setting.custom : setting.schema;
+  const parsed = schema.safeParse(raw.trim());
+  return parsed.success
+    ? { ok: true, url: parsed.data }
+    : { ok: false, reason: parsed.error.issues[0]?.message ?? 'invalid' };
+}

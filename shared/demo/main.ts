@@ -33,6 +33,8 @@ const EVALUATE: Readonly<Record<string, (rows: Rows) => Record<string, number>>>
       rows.filter((r) => r.EventName === 'CreateUser'),
       'AWSRegion',
     ),
+  'rejected IPv4 flows': (rows) =>
+    countBy(rows.filter((r) => r.Action === 'REJECT' && r.TrafficType === 'IPv4').slice(0, 10), 'DstPort'),
 };
 
 function countBy(rows: Rows, column: string): Record<string, number> {

@@ -199,7 +199,7 @@ describe('local Logs Ingestion API with the real LogsIngestionClient', () => {
     expect(first?.bodyBytes).toBeLessThan(first?.uncompressedBytes ?? 0);
     const stats = server.stats();
     expect(stats).toMatchObject({ requests: 2, acceptedRequests: 2, totalRows: 3 });
-    expect(stats.rows).toEqual({ AWSGuardDuty: 2, AWSCloudTrail: 1, AWSResponseAudit_CL: 0 });
+    expect(stats.rows).toEqual({ AWSGuardDuty: 2, AWSCloudTrail: 1, AWSVPCFlow: 0, AWSResponseAudit_CL: 0 });
     expect(stats.unknownColumns.size).toBe(0);
     expect(stats.typeErrors).toEqual([]);
   });
@@ -218,7 +218,7 @@ describe('local Logs Ingestion API with the real LogsIngestionClient', () => {
   });
 
   it('answers 404 InvalidStream for a stream the DCR does not declare', async () => {
-    const error = await uploadError(client(), 'Custom-AWSVPCFlow', [
+    const error = await uploadError(client(), 'Custom-AWSS3ServerAccess', [
       { TimeGenerated: '2026-12-01T10:00:00Z' },
     ]);
 

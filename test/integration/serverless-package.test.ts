@@ -11,6 +11,7 @@
  *  - eu-west-1 as a home region (deployIamChanges=true) with a KMS key for the secret, an alarm topic and its
  *    own maxReceiveCount;
  *  - two refusals: an unknown deployIamChanges value, and a stage without its Azure settings.
+ * None of them configures a log bucket, so none has the S3 logs pipeline; serverless-s3-logs.test.ts packages it.
  */
 
 import { execFile } from 'node:child_process';
@@ -806,6 +807,43 @@ describe('every packaged layout', () => {
     }
   });
 
+  it('deploys nothing of the S3 logs pipeline and grants nothing on S3 when no log bucket is configured', () => {
+    for (const pkg of all()) {
+      const region = pkg.deployment.region;
+      expect({ region, deploy: evaluateCondition(pkg.template, 'DeployS3Logs', pkg.deployment) }).toEqual({
+        region,
+        deploy: false,
+      });
+      // The pipeline is in the template, every resource and output of it behind the condition.
+      const ids = Object.keys(pkg.template.Resources).filter((id) => id.startsWith('S3Logs'));
+      expect(ids.length).toBeGreaterThanOrEqual(11);
+      for (const id of ids) {
+        expect({ id, condition: pkg.template.Resources[id]?.Condition }).toEqual({
+          id,
+          condition: 'DeployS3Logs',
+        });
+      }
+      expect(Object.keys(pkg.resources).filter((id) => id.startsWith('S3Logs'))).toEqual([]);
+      const outputs = Object.entries(pkg.template.Outputs ?? {}).filter(([name]) =>
+        name.startsWith('S3Logs'),
+      );
+      expect(outputs.length).toBeGreaterThan(0);
+      for (const [, output] of outputs) expect(isActive(pkg.template, output, pkg.deployment)).toBe(false);
+      expect(
+        ofType(pkg.resources, 'AWS::Lambda::Function').map(([, fn]) => property(fn, 'Handler')),
+      ).not.toContain('aws-functions/s3-logs.handler');
+      // No S3 action, no S3 resource, no decryption through S3 and no S3 principal in any Allow statement (the
+      // deployment bucket's policy only denies).
+      const allows = policyDocuments(pkg.resources).flatMap(({ document }) =>
+        statements(document).filter((statement) => statement.Effect === 'Allow'),
+      );
+      expect(allows.length).toBeGreaterThan(0);
+      expect(JSON.stringify(allows)).not.toMatch(
+        /"s3:|arn:aws:s3:|s3\.amazonaws\.com|s3\.[a-z0-9-]+\.amazonaws\.com/,
+      );
+    }
+  });
+
   it('resolves the secret ARN of every role from the same value as the environment', () => {
     for (const pkg of all()) {
       for (const pipeline of pipelines(pkg)) {
@@ -829,7 +867,9 @@ describe('serverless package --stage test --region eu-west-1', () => {
       (id) => euWest1.resources[id] === undefined,
     );
     const iamIds = Object.keys(euWest1.template.Resources).filter((id) => id.startsWith('IamChanges'));
-    expect(inactive.sort()).toEqual(iamIds.sort());
+    // Without a log bucket the S3 logs pipeline is left out too (see the test on it below).
+    const s3LogsIds = Object.keys(euWest1.template.Resources).filter((id) => id.startsWith('S3Logs'));
+    expect(inactive.sort()).toEqual([...iamIds, ...s3LogsIds].sort());
     // The IAM pipeline mirrors the GuardDuty one resource for resource (function, mapping, log group, role, queues,
     // rule, policies, alarms), and all of it is gone.
     const guardDutyIds = Object.keys(euWest1.template.Resources).filter((id) => /^guardduty/i.test(id));

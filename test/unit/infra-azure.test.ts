@@ -102,7 +102,7 @@ describe('infra/azure/azuredeploy.json', () => {
     }
   });
 
-  it('routes each stream to its table: Microsoft-AWSGuardDuty, Microsoft-AWSCloudTrail, Custom-AWSResponseAudit_CL', () => {
+  it('routes each stream to its table: Microsoft-AWSGuardDuty, Microsoft-AWSCloudTrail, Microsoft-AWSVPCFlow, Custom-AWSResponseAudit_CL', () => {
     const flows = dcrs.flatMap((dcr) =>
       arrayAt(dcr, 'properties', 'dataFlows').map((flow) => ({
         streams: arrayAt(flow, 'streams'),
@@ -116,6 +116,7 @@ describe('infra/azure/azuredeploy.json', () => {
     expect(flows.map((f) => [f.streams, f.outputStream])).toEqual([
       [['Custom-AWSGuardDuty'], 'Microsoft-AWSGuardDuty'],
       [['Custom-AWSCloudTrail'], 'Microsoft-AWSCloudTrail'],
+      [['Custom-AWSVPCFlow'], 'Microsoft-AWSVPCFlow'],
       [['Custom-AWSResponseAudit_CL'], 'Custom-AWSResponseAudit_CL'],
     ]);
     for (const table of STREAM_TABLES)
@@ -129,7 +130,7 @@ describe('infra/azure/azuredeploy.json', () => {
   it('keeps the forwarder and the responder on separate DCRs (neither can write the other one’s rows)', () => {
     const streamsOf = dcrs.map((d) => Object.keys(objectAt(d, 'properties', 'streamDeclarations')).sort());
     expect(streamsOf).toEqual([
-      ['Custom-AWSCloudTrail', 'Custom-AWSGuardDuty'],
+      ['Custom-AWSCloudTrail', 'Custom-AWSGuardDuty', 'Custom-AWSVPCFlow'],
       ['Custom-AWSResponseAudit_CL'],
     ]);
     for (const dcr of dcrs) expect(dcr.kind).toBe('Direct');

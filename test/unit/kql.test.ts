@@ -198,9 +198,12 @@ describe('KQL against our column definitions', () => {
     });
 
     it('refuses an unknown table', () => {
-      const { errors } = checkKql('AWSVPCFlow | where Action == "REJECT" | take 10', TABLES);
+      const { errors } = checkKql(
+        'AWSS3ServerAccess | where Operation == "REST.GET.OBJECT" | take 10',
+        TABLES,
+      );
       expect(errors.map((e) => e.code)).toContain('KS204');
-      expect(errors[0]?.message).toContain("'AWSVPCFlow'");
+      expect(errors[0]?.message).toContain("'AWSS3ServerAccess'");
     });
 
     it('reports comparing the int Severity with a string', () => {

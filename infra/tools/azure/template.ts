@@ -9,7 +9,9 @@ import { AWS_RESPONSE_AUDIT } from '../../../shared/domain/tables/audit-columns.
 import {
   AWS_CLOUDTRAIL,
   AWS_GUARDDUTY,
+  AWS_VPCFLOW,
   type ColumnType,
+  TABLES,
   type TableDefinition,
 } from '../../../shared/domain/tables/columns.js';
 import {
@@ -52,6 +54,7 @@ const DESTINATION = 'sentinelWorkspace';
 export const TRANSFORMS: Readonly<Record<string, string>> = {
   [AWS_GUARDDUTY.stream]: 'source',
   [AWS_CLOUDTRAIL.stream]: 'source',
+  [AWS_VPCFLOW.stream]: 'source',
   [AWS_RESPONSE_AUDIT.stream]: 'source',
 };
 
@@ -932,7 +935,7 @@ export function renderAzureTemplate(): JsonObject {
     contentVersion: '1.0.0.0',
     metadata: {
       description:
-        'aws-sentinel-bridge, Azure side: DCRs into AWSGuardDuty, AWSCloudTrail and AWSResponseAudit_CL, the responder Function App, its role assignments, and the Sentinel rules, playbook, automation rule and workbook.',
+        'aws-sentinel-bridge, Azure side: DCRs into AWSGuardDuty, AWSCloudTrail, AWSVPCFlow and AWSResponseAudit_CL, the responder Function App, its role assignments, and the Sentinel rules, playbook, automation rule and workbook.',
       generator: 'infra/tools/render-azure.ts (do not edit azuredeploy.json by hand)',
     },
     parameters: PARAMETERS,
@@ -941,8 +944,8 @@ export function renderAzureTemplate(): JsonObject {
       auditTable(),
       dataCollectionRule(
         v.ingestDcrName,
-        'aws-sentinel-bridge: GuardDuty findings and CloudTrail records from the AWS forwarder',
-        [AWS_GUARDDUTY, AWS_CLOUDTRAIL],
+        'aws-sentinel-bridge: GuardDuty findings, CloudTrail records and VPC Flow Log records from the AWS forwarders',
+        TABLES,
         [],
       ),
       dataCollectionRule(

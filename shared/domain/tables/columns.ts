@@ -1,3 +1,5 @@
+import { AWS_VPCFLOW } from './vpcflow-columns.js';
+
 /**
  * Column definitions of the Sentinel tables this project writes to.
  *
@@ -140,7 +142,10 @@ export const AWS_CLOUDTRAIL = {
   ],
 } satisfies TableDefinition;
 
-export const TABLES: readonly TableDefinition[] = [AWS_GUARDDUTY, AWS_CLOUDTRAIL];
+export { AWS_VPCFLOW } from './vpcflow-columns.js';
+
+/** Every table the bridge writes to through the ingest DCR (the audit table has its own DCR). */
+export const TABLES: readonly TableDefinition[] = [AWS_GUARDDUTY, AWS_CLOUDTRAIL, AWS_VPCFLOW];
 
 export function tableByStream(stream: string): TableDefinition | undefined {
   return TABLES.find((t) => t.stream === stream);

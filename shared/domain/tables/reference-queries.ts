@@ -3,7 +3,7 @@
  * Microsoft Sentinel"), which must keep working on the rows this project writes. The demo prints
  * them and the KQL tests compile them against the column definitions in `./columns.ts`.
  */
-import { AWS_CLOUDTRAIL, AWS_GUARDDUTY } from './columns.js';
+import { AWS_CLOUDTRAIL, AWS_GUARDDUTY, AWS_VPCFLOW } from './columns.js';
 
 export interface ReferenceQuery {
   /** Short stable name, used in test names and the demo output. */
@@ -30,9 +30,12 @@ export const REFERENCE_QUERIES: readonly ReferenceQuery[] = [
     table: AWS_CLOUDTRAIL.table,
     kql: 'AWSCloudTrail | where EventName == "CreateUser" | summarize count() by AWSRegion',
   },
-  // Later, with the AWSVPCFlow table: the guidance publishes
-  //   AWSVPCFlow | where Action == "REJECT" | where Type == "Ipv4" | take 10
-  // which matches nothing (`Type` is the table name); the IP version is in `TrafficType`
-  // (VPC flow log `type`: IPv4, IPv6, EFA; `=~` until our rows show the stored casing):
-  //   AWSVPCFlow | where Action == "REJECT" | where TrafficType =~ "IPv4" | take 10
+  {
+    name: 'rejected IPv4 flows',
+    table: AWS_VPCFLOW.table,
+    kql: 'AWSVPCFlow | where Action == "REJECT" | where TrafficType == "IPv4" | take 10',
+    note:
+      'The guidance publishes `where Type == "Ipv4"`, which matches nothing: `Type` is the table name. ' +
+      'The IP version of a flow is in `TrafficType` (the flow log field `type`, written by AWS as IPv4, IPv6 or EFA).',
+  },
 ];
