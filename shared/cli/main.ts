@@ -1,7 +1,7 @@
 /**
  * aws-sentinel-bridge command line.
  *
- *   normalize --source guardduty|cloudtrail [--input FILE]   events -> {"table","row"} JSON lines
+ *   normalize --source guardduty|cloudtrail|vpcflow [--input FILE]   events, trail files, flow log files -> {"table","row"} JSON lines
  *   replay --input FILE|DIR [--source auto|guardduty|cloudtrail] [--local]   events -> a workspace
  *
  * Run with `npm run -s cli -- <verb> ...` or, installed, `aws-sentinel-bridge <verb> ...`.
@@ -12,7 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultAzureCredential } from '@azure/identity';
 import { createLogsIngestionAdapter } from '../adapters/azure/logs-ingestion.js';
+import { applyIngestionLimits } from '../domain/rows/limits.js';
 import { isSourceName, normaliseItem, SOURCE_NAMES, type SourceName } from '../domain/sources.js';
+import { AWS_VPCFLOW } from '../domain/tables/columns.js';
+import { normaliseFlowLogLine, parseFlowLogHeader } from '../domain/vpcflow/parse.js';
 import { startIngestionServer } from '../local/ingestion-server.js';
 import type { LogsIngestionPort } from '../ports/logs-ingestion.js';
 import { detectSource, parseItems, readInput } from './input.js';
@@ -20,7 +23,7 @@ import { replayThroughHandler } from './replay.js';
 import { CliUsageError, planCommand, respondCommand } from './respond.js';
 
 const USAGE = `Usage:
-  aws-sentinel-bridge normalize --source guardduty|cloudtrail [--input FILE]
+  aws-sentinel-bridge normalize --source guardduty|cloudtrail|vpcflow [--input FILE]
       Reads one JSON event, a JSON array, JSON lines or a CloudTrail log file ({"Records":[...]}, .gz too)
       from FILE or stdin; each item an EventBridge event or the bare finding / record. Prints one
       {"table":...,"row":{...}} line per valid item; reasons for invalid items go to stderr (exit code 1).
@@ -51,8 +54,9 @@ async function normalize(args: string[]): Promise<number> {
     strict: true,
   });
   const source = values.source;
+  if (source === 'vpcflow') return normalizeFlowLog(await readInput(values.input));
   if (source === undefined || !isSourceName(source)) {
-    throw new UsageError(`--source must be one of ${SOURCE_NAMES.join(', ')}`);
+    throw new UsageError(`--source must be one of ${[...SOURCE_NAMES, 'vpcflow'].join(', ')}`);
   }
   const { items, errors } = parseItems(await readInput(values.input));
   for (const error of errors) process.stderr.write(`item ${error.index}: ${error.reason}\n`);
@@ -66,6 +70,35 @@ async function normalize(args: string[]): Promise<number> {
       invalid++;
       const field = outcome.field === '' ? '(the item)' : outcome.field;
       process.stderr.write(`${describeItem(item.index, outcome.id)}: ${field}: ${outcome.reason}\n`);
+    }
+  }
+  if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);
+  return invalid > 0 ? 1 : 0;
+}
+
+/** A VPC Flow Log file as delivered (header line first, plain or gzipped) -> one AWSVPCFlow row per line. */
+function normalizeFlowLog(text: string): number {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const header = parseFlowLogHeader((lines[0] ?? '').replace(/\r$/, ''));
+  if (!header.ok) {
+    process.stderr.write(`line 1: not a VPC Flow Log header: ${header.reason}\n`);
+    return 1;
+  }
+  let invalid = 0;
+  const out: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = (lines[i] ?? '').replace(/\r$/, '');
+    if (line.trim() === '') continue;
+    const outcome = normaliseFlowLogLine(header.format, line, i + 1);
+    if (outcome.ok) {
+      const { json } = applyIngestionLimits(outcome.row, AWS_VPCFLOW.columns);
+      out.push(`{"table":"${AWS_VPCFLOW.table}","row":${json}}`);
+    } else {
+      invalid++;
+      process.stderr.write(
+        `line ${i + 1}: ${outcome.field === '' ? '(the line)' : outcome.field}: ${outcome.reason}\n`,
+      );
     }
   }
   if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -30,6 +30,34 @@ const lines = (text: string): unknown[] =>
     .map((l) => JSON.parse(l) as unknown);
 
 describe('cli normalize', () => {
+  it('reads a gzipped VPC Flow Log file as delivered and prints one AWSVPCFlow row per line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const file = join(dir, '123456789012_vpcflowlogs_us-east-1_fl-0123_20261201T1005Z_abc.log.gz');
+    writeFileSync(file, gzipSync(readFileSync(join(ROOT, 'test/fixtures/vpcflow/default-v2.log'))));
+    const { code, stdout, stderr } = cli(['normalize', '--source', 'vpcflow', '--input', file]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const rows = lines(stdout) as { table: string; row: Record<string, unknown> }[];
+    const fixtureLines = readFileSync(join(ROOT, 'test/fixtures/vpcflow/default-v2.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    expect(rows).toHaveLength(fixtureLines.length - 1);
+    expect(rows.every((r) => r.table === 'AWSVPCFlow' && typeof r.row.TimeGenerated === 'string')).toBe(true);
+    expect(rows.some((r) => r.row.LogStatus === 'NODATA')).toBe(true);
+  });
+
+  it('names the line and field of a bad flow log line, prints the others, and exits 1', () => {
+    const text =
+      'version account-id srcport start\n2 123456789012 443 1764000000\n2 123456789012 https 1764000000\n';
+    const { code, stdout, stderr } = cli(['normalize', '--source', 'vpcflow'], text);
+    expect(code).toBe(1);
+    expect(lines(stdout)).toHaveLength(1);
+    expect(stderr).toMatch(/^line 3: srcport: /);
+    const notFlowLog = cli(['normalize', '--source', 'vpcflow'], '{"Records":[]}\n');
+    expect(notFlowLog.code).toBe(1);
+    expect(notFlowLog.stderr).toMatch(/^line 1: not a VPC Flow Log header/);
+  });
+
   it('prints one {table,row} line per event read from stdin', () => {
     const { code, stdout, stderr } = cli(
       ['normalize', '--source', 'guardduty'],

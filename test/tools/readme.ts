@@ -13,6 +13,7 @@ import {
   FORWARDER_SETTINGS_HELP,
 } from '../../shared/config/forwarder-config.js';
 import { RESPONDER_SETTINGS_HELP } from '../../shared/config/responder-config.js';
+import { S3_LOGS_SETTINGS_HELP } from '../../shared/config/s3-logs-config.js';
 import iamEvents from '../../shared/domain/cloudtrail/iam-change-events.json' with { type: 'json' };
 import { TARGET_KINDS } from '../../shared/domain/respond/targets.js';
 import { RESERVED_COLUMNS, TABLES } from '../../shared/domain/tables/columns.js';
@@ -52,6 +53,10 @@ function settings(): string {
     '| --- | --- | --- |',
     ...required,
     ...optional,
+    ...S3_LOGS_SETTINGS_HELP.map(
+      (s) =>
+        `| \`${s.name}\` | s3-logs only${s.name === 'SKIP_REALTIME_IAM_EVENTS' ? ' (optional)' : ''} | ${escapeCell(s.help)} |`,
+    ),
     '| `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_LOG_LEVEL` | no | Powertools logger and metrics settings |',
   ].join('\n');
 }
