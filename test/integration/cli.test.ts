@@ -184,5 +184,11 @@ describe('demo', () => {
     expect(result.stdout).toContain(
       'AWSCloudTrail | where EventName == "CreateUser" | summarize count() by AWSRegion',
     );
+    expect(result.stdout).toMatch(/AWSVPCFlow\s+100000 rows/);
+    expect(result.stdout).toMatch(/the flow log was read in [2-9]\d* parts/);
+    expect(result.stdout).toMatch(/, 0 lines to the DLQ/);
+    expect(result.stdout).toContain(
+      'AWSVPCFlow | where Action == "REJECT" | where TrafficType == "IPv4" | take 10\n      22: 10',
+    );
   });
 });
