@@ -155,3 +155,14 @@ describe('lone surrogates', () => {
     expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
   });
 });
+
+describe('the last-resort preview', () => {
+  it('keeps an escape-heavy value within the limit once serialised', () => {
+    // Quotes and backslashes double when the preview (JSON text) is escaped again inside the replacement. An
+    // object of many short strings cannot be shrunk (short strings are not cut, objects keep their keys).
+    const value = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, '"\\'.repeat(500)]));
+    const out = shrinkJsonValue(value, MAX_FIELD_BYTES) as { truncated?: boolean; preview?: string };
+    expect(out.truncated).toBe(true);
+    expect(new TextEncoder().encode(JSON.stringify(out)).length).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+  });
+});

@@ -144,8 +144,16 @@ export function shrinkJsonValue(value: unknown, maxBytes: number): unknown {
   }
 
   if (size > maxBytes) {
-    const preview = truncateUtf8(JSON.stringify(copy), Math.floor(maxBytes / 2));
-    return { truncated: true, originalBytes, preview };
+    // The preview is JSON text inside JSON: its quotes and backslashes are escaped again, so cut it until the
+    // whole replacement fits (each round cuts by the overshoot; escapes at most sextuple a character).
+    const text = JSON.stringify(copy);
+    let budget = Math.floor(maxBytes / 2);
+    for (;;) {
+      const replacement = { truncated: true, originalBytes, preview: truncateUtf8(text, budget) };
+      const bytes = jsonBytes(replacement);
+      if (bytes <= maxBytes || budget === 0) return replacement;
+      budget = Math.max(0, budget - (bytes - maxBytes) - 16);
+    }
   }
   return copy;
 }

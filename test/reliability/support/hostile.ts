@@ -185,22 +185,6 @@ export function mutate(document: Json, mutations: readonly Mutation[]): string {
   return expandDeep(JSON.stringify(root));
 }
 
-/**
- * Values the bridge leaves over 64 KB because of two product bugs (reported; delete this exemption once they are
- * fixed), so that the property still checks everything else about those rows:
- * - `truncateUtf8` (shared/domain/rows/limits.ts) counts a high surrogate followed by anything as a 4-byte pair,
- *   so a string of lone high surrogates is cut to up to 1.5 x the limit;
- * - the last-resort `{ truncated, originalBytes, preview }` of `shrinkJsonValue` cuts `preview` to half the
- *   limit before it is escaped again, so a backslash- or quote-heavy preview ends a few bytes over the limit.
- */
-function knownOversize(value: unknown): boolean {
-  if (typeof value === 'string') {
-    return LONE_HIGH_SURROGATE.test(value) || value.startsWith('{"truncated":true,"originalBytes":');
-  }
-  return typeof value === 'object' && value !== null && (value as { truncated?: unknown }).truncated === true;
-}
-const LONE_HIGH_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])/;
-
 /** Why a row would not be stored as it is by the service, or trips a limit (empty when it is fine). */
 export function rowProblems(table: TableDefinition, row: Row): string[] {
   const problems: string[] = [];
@@ -216,8 +200,7 @@ export function rowProblems(table: TableDefinition, row: Row): string[] {
     if (mismatch !== undefined) problems.push(`${name}: ${column.type} expected, got ${mismatch}`);
     const bytes =
       typeof value === 'string' ? utf8Length(value) : typeof value === 'object' ? jsonBytes(value) : 0;
-    if (bytes > MAX_FIELD_BYTES && !knownOversize(value))
-      problems.push(`${name}: ${bytes} bytes, over 64 KB`);
+    if (bytes > MAX_FIELD_BYTES) problems.push(`${name}: ${bytes} bytes, over 64 KB`);
     if (column.json === true && typeof value === 'string') {
       try {
         JSON.parse(value);
