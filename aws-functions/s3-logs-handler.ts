@@ -101,48 +101,30 @@ export function createS3LogsHandler(deps: S3LogsHandlerDeps): S3LogsHandler {
         await deps.continuations.send(message.body);
         return;
       }
+      /** A message (or one object of it) that can never succeed: to the DLQ at once, with the reason. */
+      const refuse = async (body: string, field: string, reason: string, logged: Record<string, unknown>) => {
+        const letter = {
+          messageId: message.messageId,
+          body,
+          source: 's3-logs',
+          field,
+          reason: reason.slice(0, 1000),
+        };
+        const sent = await deps.deadLetters.send([letter], signal);
+        if (sent.failed.length > 0) throw new TransientError('could not dead-letter a refused message');
+        logger.warn('Refused and dead-lettered', { messageId: message.messageId, reason, ...logged });
+      };
       const work = workOf(message.body);
       if (!work.ok) {
-        const sent = await deps.deadLetters.send(
-          [
-            {
-              messageId: message.messageId,
-              body: message.body,
-              source: 's3-logs',
-              field: '',
-              reason: work.reason,
-            },
-          ],
-          signal,
-        );
-        if (sent.failed.length > 0) throw new TransientError('could not dead-letter a refused message');
-        logger.warn('Message refused and dead-lettered', {
-          messageId: message.messageId,
-          reason: work.reason,
-        });
+        await refuse(message.body, '', work.reason, {});
         return;
       }
       if (work.test) logger.info('S3 test event received', { messageId: message.messageId });
       for (const [index, item] of work.work.entries()) {
-        if (!deps.buckets.includes(item.object.bucket)) {
-          const reason = `bucket ${item.object.bucket} is not one of the configured log buckets (LOGS_BUCKETS)`;
-          const sent = await deps.deadLetters.send(
-            [
-              {
-                messageId: message.messageId,
-                body: continuationBody(item.object, item.resume),
-                source: 's3-logs',
-                field: 'bucket',
-                reason,
-              },
-            ],
-            signal,
-          );
-          if (sent.failed.length > 0) throw new TransientError('could not dead-letter a refused object');
-          logger.warn('Object of an unknown bucket refused', {
-            bucket: item.object.bucket,
-            key: item.object.key,
-          });
+        const { bucket, key } = item.object;
+        if (!deps.buckets.includes(bucket)) {
+          const reason = `bucket ${bucket} is not one of the configured log buckets (LOGS_BUCKETS)`;
+          await refuse(continuationBody(item.object, item.resume), 'bucket', reason, { bucket, key });
           continue;
         }
         if (signal.aborted) {
@@ -164,24 +146,8 @@ export function createS3LogsHandler(deps: S3LogsHandlerDeps): S3LogsHandler {
           );
         } catch (error) {
           if (!(error instanceof BridgeError) || error.retryable) throw error;
-          // A message that can never succeed (e.g. a tampered continuation): to the DLQ with the reason, at once.
-          const sent = await deps.deadLetters.send(
-            [
-              {
-                messageId: message.messageId,
-                body: message.body,
-                source: 's3-logs',
-                field: '',
-                reason: error.message.slice(0, 1000),
-              },
-            ],
-            signal,
-          );
-          if (sent.failed.length > 0) throw new TransientError('could not dead-letter a refused message');
-          logger.warn('Message refused and dead-lettered', {
-            messageId: message.messageId,
-            reason: error.message,
-          });
+          // E.g. a tampered continuation: retrying would never help.
+          await refuse(message.body, '', error.message, { bucket, key });
           return;
         }
         reports.push(report);

@@ -14,11 +14,8 @@
  * None of them configures a log bucket, so none has the S3 logs pipeline; serverless-s3-logs.test.ts packages it.
  */
 
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MAX_SQS_PAYLOAD_BYTES } from '../../shared/adapters/aws/sqs-dead-letters.js';
 import {
   activeResources,
@@ -26,6 +23,7 @@ import {
   type Deployment,
   evaluateCondition,
   getAtt,
+  importBundledHandler,
   isActive,
   isObject,
   type Json,
@@ -697,48 +695,18 @@ describe('serverless package --stage test --region us-east-1', () => {
     for (const pipeline of pipelines(usEast1)) {
       const file = `${pipeline.handler.replace(/\.handler$/, '')}.mjs`;
       const zip = await readZip(join(usEast1.result.dir, 'out', pipeline.artifact));
-      const dir = await mkdtemp(join(tmpdir(), 'lambda-task-'));
-      try {
-        for (const name of [file, `${file}.map`]) {
-          await mkdir(dirname(join(dir, name)), { recursive: true });
-          await writeFile(join(dir, name), zip.read(name));
-        }
-        const environment: Record<string, string> = {};
-        for (const [name, value] of Object.entries(pipeline.environment)) {
-          environment[name] =
-            typeof value === 'string'
-              ? value
-              : `https://sqs.us-east-1.amazonaws.com/123456789012/${stringProperty(get(usEast1.resources, pipeline.dlqId), 'QueueName')}`;
-        }
-        const loaded = await new Promise<string>((resolve, reject) => {
-          execFile(
-            process.execPath,
-            [
-              '--input-type=module',
-              '-e',
-              'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);',
-              pathToFileURL(join(dir, file)).href,
-            ],
-            {
-              cwd: dir,
-              timeout: 30_000,
-              env: {
-                PATH: process.env.PATH ?? '',
-                ...environment,
-                AWS_REGION: 'us-east-1',
-                AWS_LAMBDA_FUNCTION_NAME: pipeline.functionName,
-                // Importing must not call AWS; if it tried, it would fail fast here instead of hanging.
-                AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-              },
-            },
-            (error, stdout, stderr) =>
-              error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
-          );
-        });
-        expect({ file, loaded }).toEqual({ file, loaded: 'function' });
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+      const environment: Record<string, string> = {
+        AWS_REGION: 'us-east-1',
+        AWS_LAMBDA_FUNCTION_NAME: pipeline.functionName,
+      };
+      for (const [name, value] of Object.entries(pipeline.environment)) {
+        environment[name] =
+          typeof value === 'string'
+            ? value
+            : `https://sqs.us-east-1.amazonaws.com/123456789012/${stringProperty(get(usEast1.resources, pipeline.dlqId), 'QueueName')}`;
       }
+      const loaded = await importBundledHandler(zip, file, environment);
+      expect({ file, loaded }).toEqual({ file, loaded: 'function' });
     }
   });
 });

@@ -12,17 +12,14 @@
  *  - us-east-1: one bucket for both, with a prefix each.
  */
 
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import {
   activeResources,
   asArray,
   type Deployment,
   evaluateCondition,
   getAtt,
+  importBundledHandler,
   isActive,
   isObject,
   type Json,
@@ -747,49 +744,19 @@ describe('serverless package with log buckets: the s3-logs pipeline', () => {
     expect(zip.entries.map((entry) => entry.name).sort()).toEqual([file, `${file}.map`]);
     const code = zip.read(file).toString('utf8');
     expect(code.startsWith(BANNER)).toBe(true);
-    const dir = await mkdtemp(join(tmpdir(), 'lambda-task-'));
-    try {
-      for (const name of [file, `${file}.map`]) {
-        await mkdir(dirname(join(dir, name)), { recursive: true });
-        await writeFile(join(dir, name), zip.read(name));
-      }
-      const { region, accountId } = pkg.layout.deployment;
-      const environment: Record<string, string> = {};
-      for (const [name, value] of Object.entries(p.environment)) {
-        const queueId = target(value);
-        environment[name] =
-          typeof value === 'string'
-            ? value
-            : `https://sqs.${region}.amazonaws.com/${accountId}/${stringProperty(get(pkg, queueId ?? ''), 'QueueName')}`;
-      }
-      const loaded = await new Promise<string>((resolve, reject) => {
-        execFile(
-          process.execPath,
-          [
-            '--input-type=module',
-            '-e',
-            'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);',
-            pathToFileURL(join(dir, file)).href,
-          ],
-          {
-            cwd: dir,
-            timeout: 30_000,
-            env: {
-              PATH: process.env.PATH ?? '',
-              ...environment,
-              AWS_REGION: region,
-              AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
-              // Importing must not call AWS; if it tried, it would fail fast here instead of hanging.
-              AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-            },
-          },
-          (error, stdout, stderr) =>
-            error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
-        );
-      });
-      expect(loaded).toBe('function');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    const { region, accountId } = pkg.layout.deployment;
+    const environment: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
+    };
+    for (const [name, value] of Object.entries(p.environment)) {
+      const queueId = target(value);
+      environment[name] =
+        typeof value === 'string'
+          ? value
+          : `https://sqs.${region}.amazonaws.com/${accountId}/${stringProperty(get(pkg, queueId ?? ''), 'QueueName')}`;
     }
+    const loaded = await importBundledHandler(zip, file, environment);
+    expect(loaded).toBe('function');
   });
 });

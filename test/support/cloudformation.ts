@@ -5,10 +5,10 @@
  */
 
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -442,4 +442,43 @@ export async function readZip(path: string): Promise<ZipArchive> {
       throw new Error(`unsupported compression method ${entry.method} for ${name}`);
     },
   };
+}
+
+/**
+ * Imports a bundled handler `file` (with its source map) of a Lambda zip in plain Node, from a directory without
+ * node_modules, with `environment`; resolves with `typeof handler`. AWS calls at import would fail fast
+ * (AWS_ENDPOINT_URL points at a closed port) instead of hanging.
+ */
+export async function importBundledHandler(
+  zip: ZipArchive,
+  file: string,
+  environment: Readonly<Record<string, string>>,
+): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lambda-task-'));
+  try {
+    for (const name of [file, `${file}.map`]) {
+      await mkdir(dirname(join(dir, name)), { recursive: true });
+      await writeFile(join(dir, name), zip.read(name));
+    }
+    return await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);',
+          pathToFileURL(join(dir, file)).href,
+        ],
+        {
+          cwd: dir,
+          timeout: 30_000,
+          env: { PATH: process.env.PATH ?? '', ...environment, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+        },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
