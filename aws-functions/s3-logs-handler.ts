@@ -90,8 +90,10 @@ export function createS3LogsHandler(deps: S3LogsHandlerDeps): S3LogsHandler {
   const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const budgetMs = Math.max(1_000, context.getRemainingTimeInMillis() - safetyMarginMs);
     const signal = AbortSignal.timeout(budgetMs);
-    // Uploads of the last batch may run a little past the read budget, never into the margin.
-    const uploadSignal = AbortSignal.timeout(budgetMs + Math.floor(safetyMarginMs / 2));
+    // Uploads of the last batch may start a little past the read budget, and requests already sent may finish
+    // later still (an aborted request may have been stored: its rows would arrive twice); never past the margin.
+    const uploadSignal = AbortSignal.timeout(budgetMs + Math.floor(safetyMarginMs / 3));
+    const abortSignal = AbortSignal.timeout(budgetMs + Math.floor((safetyMarginMs * 3) / 4));
     const reports: LogObjectReport[] = [];
 
     const record = async (message: SQSRecord): Promise<void> => {
@@ -142,7 +144,7 @@ export function createS3LogsHandler(deps: S3LogsHandlerDeps): S3LogsHandler {
               ...(item.resume ? { resume: item.resume } : {}),
             },
             deps,
-            { signal, uploadSignal },
+            { signal, uploadSignal, abortSignal },
           );
         } catch (error) {
           if (!(error instanceof BridgeError) || error.retryable) throw error;

@@ -134,6 +134,8 @@ export interface LogObjectSignals {
   readonly signal?: AbortSignal;
   /** Uploads stop starting at this one (a little later than `signal`), so the part can still hand over. */
   readonly uploadSignal?: AbortSignal;
+  /** Requests in flight are aborted at this one (later still); default `uploadSignal`. */
+  readonly abortSignal?: AbortSignal;
 }
 
 export interface LogObjectReport {
@@ -387,10 +389,13 @@ export async function forwardLogObject(
   let stopAt: Position | undefined;
   const stream = (): string => (kind === 'vpcflow' ? AWS_VPCFLOW.stream : AWS_CLOUDTRAIL.stream);
 
+  /** Uploads the pending rows; everything read before this call is then done (or the part stops). */
   const flush = async (): Promise<void> => {
+    // Taken before the first await: while this batch uploads, the next one is being read.
+    const after = lastAfter;
     if (pending.length === 0) {
       await sendLetters();
-      committed = lastAfter;
+      committed = after;
       decoder?.commit(committed.offset);
       return;
     }
@@ -401,6 +406,7 @@ export async function forwardLogObject(
     const upload = await deps.ingestion.uploadTexts(stream(), bodies, {
       sizes: measured,
       ...(signals.uploadSignal ? { signal: signals.uploadSignal } : {}),
+      ...(signals.abortSignal ? { abortSignal: signals.abortSignal } : {}),
     });
     requests += upload.requests;
     let firstRetry: number | undefined;
@@ -434,9 +440,28 @@ export async function forwardLogObject(
       stopReason = `the Logs Ingestion API did not take every row (${failure?.message ?? 'retryable failure'})`;
       stopAt = (units[firstRetry] as PendingUnit).before;
     }
-    committed = stopAt ?? lastAfter;
+    committed = stopAt ?? after;
     decoder?.commit(committed.offset);
     await sendLetters();
+  };
+
+  // One batch uploads while the next is read and normalised (at most two batches in memory).
+  let inFlight: Promise<void> | undefined;
+  const settle = async (): Promise<void> => {
+    const flushing = inFlight;
+    inFlight = undefined;
+    if (flushing) await flushing;
+  };
+  const startFlush = (): void => {
+    const flushing = flush();
+    flushing.catch(() => undefined); // awaited by settle(); never an unhandled rejection meanwhile
+    inFlight = flushing;
+  };
+  /** The last upload: nothing after a row the API must take again (the next part starts there). */
+  const finalFlush = async (): Promise<void> => {
+    await settle();
+    if (stopAt === undefined) await flush();
+    else await sendLetters();
   };
 
   const addRow = (unit: PendingUnit, json: string, bytes: number): void => {
@@ -689,7 +714,11 @@ export async function forwardLogObject(
           chunk = head;
         }
         for (const out of decoder.push(chunk)) feedDecoded(out);
-        if (pendingBytes >= flushBytes) await flush();
+        if (pendingBytes >= flushBytes) {
+          await settle();
+          if (stopReason) break;
+          startFlush();
+        }
         if (stopReason) break;
       }
     } catch (error) {
@@ -713,7 +742,7 @@ export async function forwardLogObject(
     if (error instanceof NotALogFile || error instanceof RecordsStreamError || isGunzipError(error)) {
       // What was read before the fault is delivered; the object itself is dead-lettered with the reason.
       const reason = error instanceof Error ? error.message : String(error);
-      await flush();
+      await finalFlush();
       if (stopReason === undefined) {
         await deadLetterObject(`${reason} (at decoded byte ${position})`);
         return report('refused', reason);
@@ -721,7 +750,7 @@ export async function forwardLogObject(
     } else throw error;
   }
 
-  await flush();
+  await finalFlush();
   if (!stopReason) return report('done');
 
   // --- hand the rest over

@@ -21,6 +21,11 @@ export interface UploadReport {
 export interface UploadOptions {
   /** Stops starting requests once aborted; rows not sent are reported as (retryable) failures. */
   readonly signal?: AbortSignal;
+  /**
+   * Aborts requests in flight (default: `signal`). A later deadline than `signal` lets requests already sent
+   * finish: an aborted request may still have been stored by the service, and its rows would be sent twice.
+   */
+  readonly abortSignal?: AbortSignal;
   /** Exact bytes of each row's JSON text, when the caller has measured them (saves a serialisation). */
   readonly sizes?: readonly number[];
 }

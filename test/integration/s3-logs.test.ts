@@ -388,22 +388,22 @@ describe('s3-logs handler', () => {
   it('reads the objects of a notification, continues what it cannot finish, and ends with every row once', async () => {
     const flowKey = flowLogKey('123456789012', 'us-east-1', 11);
     const trailKey = cloudTrailKey('123456789012', 'us-east-1', 11);
-    s3.putObject(BUCKET, flowKey, flowLogGzip(150_000));
+    s3.putObject(BUCKET, flowKey, flowLogGzip(250_000));
     s3.putObject(BUCKET, trailKey, gzipSync(await readFile(join(FIXTURES, 's3/cloudtrail-log-file.json'))));
     const queue = new QueueModel();
     const letters = new MemoryDeadLetters();
-    // A budget of two seconds per invocation: the flow log needs several.
-    const handler = createS3LogsHandler(handlerDeps(queue, letters, { safetyMarginMs: 2_000 }));
+    // A budget of three seconds per invocation: the flow log needs more than one.
+    const handler = createS3LogsHandler(handlerDeps(queue, letters, { safetyMarginMs: 3_000 }));
     let bodies = [s3Notification(BUCKET, [flowKey, trailKey])];
     let invocations = 0;
     while (bodies.length > 0 && invocations < 100) {
       invocations++;
-      const response = await handler(sqs(bodies), lambdaContext('s3-logs', 4_000));
+      const response = await handler(sqs(bodies), lambdaContext('s3-logs', 6_000));
       expect(response.batchItemFailures).toEqual([]);
       bodies = queue.take();
     }
     expect(invocations).toBeGreaterThan(1);
-    expect(storedBytes()).toEqual(Array.from({ length: 150_000 }, (_, i) => i));
+    expect(storedBytes()).toEqual(Array.from({ length: 250_000 }, (_, i) => i));
     expect(ingestion.rows(AWS_CLOUDTRAIL.table)).toHaveLength(3);
     expect(letters.letters).toEqual([]);
   });

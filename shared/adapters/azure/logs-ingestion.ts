@@ -157,6 +157,7 @@ export function createLogsIngestionAdapter(options: LogsIngestionAdapterOptions)
     uploadOptions: UploadOptions = {},
   ): Promise<UploadReport> => {
     const { signal } = uploadOptions;
+    const abortSignal = uploadOptions.abortSignal ?? signal;
     const sizes = uploadOptions.sizes ?? texts.map((text) => utf8Length(text));
     const queue: Chunk[] = chunkRows(sizes);
     const failures: UploadFailure[] = [];
@@ -175,7 +176,7 @@ export function createLogsIngestionAdapter(options: LogsIngestionAdapterOptions)
       requests++;
       bytes += chunk.bytes;
       const body = `[${chunk.indices.map((i) => texts[i] ?? 'null').join(',')}]`;
-      const { status, message } = await post(url, body, signal);
+      const { status, message } = await post(url, body, abortSignal);
       if (message === undefined) return;
       if (status !== undefined && CONTENT_REFUSED.has(status) && chunk.indices.length > 1) {
         // Bisect: the healthy half goes through, the refused rows end up alone.
