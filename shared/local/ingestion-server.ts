@@ -81,6 +81,12 @@ export interface IngestionServerOptions {
   readonly tables?: readonly TableDefinition[];
   /** Called after every request is recorded (logging in the CLI). */
   readonly onRequest?: (request: IngestionRequestRecord) => void;
+  /**
+   * `false`: accepted rows are validated and counted (in `stats().rows`) but not kept (`rows()` returns none),
+   * so that a long run (the bench's 100 MB flow log object, millions of rows) does not hold them all in memory.
+   * Default `true`.
+   */
+  readonly storeRows?: boolean;
 }
 
 export interface TypeMismatch {
@@ -164,7 +170,7 @@ export interface IngestionServer {
   readonly credential: TokenCredential;
   /** Every request so far, in order of completion. */
   readonly requests: readonly IngestionRequestRecord[];
-  /** Stored rows of a table, e.g. `rows('AWSGuardDuty')`. */
+  /** Stored rows of a table, e.g. `rows('AWSGuardDuty')` (none with `storeRows: false`). */
   rows(table: string): readonly Record<string, unknown>[];
   stats(): IngestionStats;
   /** Queues faults; each applies to one request, in order of arrival. */
@@ -217,7 +223,10 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
     options.port ?? 0,
   );
 
+  const storeRows = options.storeRows ?? true;
   const stored = new Map<string, Record<string, unknown>[]>();
+  /** Rows accepted per table; with `storeRows: false` the only trace of them. */
+  const counted = new Map<string, number>();
   const requests: IngestionRequestRecord[] = [];
   let faultQueue: Fault[] = [];
   let rejectRow: ((row: Record<string, unknown>) => boolean) | undefined;
@@ -422,12 +431,15 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
 
     const validation = validateRows(table, parsed);
     if (!closed && !res.destroyed) {
-      const rows = stored.get(table.table) ?? [];
-      // A loop, not push(...rows): a 1 MB body can hold more rows than a call takes arguments.
-      for (const row of validation.stored) {
-        rows.push(row);
+      counted.set(table.table, (counted.get(table.table) ?? 0) + validation.stored.length);
+      if (storeRows) {
+        const rows = stored.get(table.table) ?? [];
+        // A loop, not push(...rows): a 1 MB body can hold more rows than a call takes arguments.
+        for (const row of validation.stored) {
+          rows.push(row);
+        }
+        stored.set(table.table, rows);
       }
-      stored.set(table.table, rows);
     }
     reply(204, undefined, validation);
   };
@@ -499,7 +511,7 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
       return requests;
     },
     rows: (table) => [...(stored.get(table) ?? [])],
-    stats: () => computeStats(tables, requests, stored),
+    stats: () => computeStats(tables, requests, counted),
     injectFaults: (...faults) => {
       faultQueue.push(...faults.map(checkFault));
     },
@@ -512,6 +524,7 @@ export async function startIngestionServer(options: IngestionServerOptions = {})
     },
     reset: () => {
       stored.clear();
+      counted.clear();
       requests.length = 0;
       faultQueue = [];
       random = undefined;
@@ -780,11 +793,11 @@ function emptyCounts(): Pick<
 function computeStats(
   tables: readonly TableDefinition[],
   requests: readonly IngestionRequestRecord[],
-  stored: ReadonlyMap<string, readonly Record<string, unknown>[]>,
+  counted: ReadonlyMap<string, number>,
 ): IngestionStats {
   const rows: Record<string, number> = {};
   for (const table of tables) {
-    rows[table.table] = stored.get(table.table)?.length ?? 0;
+    rows[table.table] = counted.get(table.table) ?? 0;
   }
   const accepted = requests.filter((r) => r.status === 204);
   const unknownColumns = new Set<string>();

@@ -1,8 +1,10 @@
 /**
- * `npm run bench`: the benchmark of issue 5, every figure against its floor in the same run.
+ * `npm run bench`: the benchmarks of issues 5 and 6, every figure against its floor in the same run.
  *
- *   npm run bench                          full run (1k, 10k, 100k events), writes BENCHMARKS.md
- *   npm run -s bench -- --quick --json     1k and 10k, and one JSON object as the last line of stdout
+ *   npm run bench                          full run (1k, 10k, 100k events; flow logs: 1M lines, a 100 MB object),
+ *                                          writes BENCHMARKS.md
+ *   npm run -s bench -- --quick --json     1k and 10k events; 200k lines, a 10 MB object; one JSON object as the
+ *                                          last line of stdout
  *
  * Options: --quick, --json, --out <file> (default BENCHMARKS.md at the repository root).
  * Exits 0 whether goals are met or not (the report says which); non-zero only when the benchmark fails.
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
     { benchMemory },
     report,
     { benchRespond },
+    { benchS3Logs },
   ] = await Promise.all([
     import('./bundles.js'),
     import('./forwarder.js'),
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     import('./memory.js'),
     import('./report.js'),
     import('./respond.js'),
+    import('./s3-logs.js'),
   ]);
   const started = nowMs();
   const startedAt = new Date().toISOString();
@@ -89,10 +93,25 @@ async function main(): Promise<void> {
   } finally {
     await server.close();
   }
+  const s3Logs = await benchS3Logs(
+    opts.quick
+      ? {
+          lines: 200_000,
+          repetitions: 5,
+          memoryObjectBytes: 10 * 1024 * 1024,
+          memoryFigureName: 'peakRssMiBFor10MBObject',
+        }
+      : {
+          lines: 1_000_000,
+          repetitions: 3,
+          memoryObjectBytes: 100 * 1024 * 1024,
+          memoryFigureName: 'peakRssMiBFor100MBObject',
+        },
+  );
   const respond = await benchRespond({ repetitions: opts.quick ? 1 : 3 });
   const bundles = await benchBundles({ initRuns: opts.quick ? 7 : 15 });
 
-  const goals = report.goalsOf(forwarder, memory, bundles, respond);
+  const goals = report.goalsOf(forwarder, memory, bundles, respond, s3Logs);
   const results = {
     mode: opts.quick ? ('quick' as const) : ('full' as const),
     startedAt,
@@ -103,6 +122,7 @@ async function main(): Promise<void> {
     memory,
     bundles,
     respond,
+    s3Logs,
     goals,
   };
   await writeFile(opts.out, report.renderReport(results));
@@ -146,6 +166,21 @@ async function main(): Promise<void> {
       naiveWallMsAt50msPerCall: respond.firstInVpc.naiveWallMsAt50msPerCall,
       firstInVpc: scenario(respond.firstInVpc),
       groupsReused: scenario(respond.groupsReused),
+    },
+    s3Logs: {
+      linesPerSecond: s3Logs.flowLogs.linesPerSecond,
+      floorLinesPerSecond: s3Logs.flowLogs.floorLinesPerSecond,
+      ratioToFloor: s3Logs.flowLogs.ratioToFloor,
+      floorWithUploadLinesPerSecond: s3Logs.flowLogs.floorWithUploadLinesPerSecond,
+      ratioToFloorWithUpload: s3Logs.flowLogs.ratioToFloorWithUpload,
+      throughputLines: s3Logs.flowLogs.lines,
+      // The memory figure: peakRssMiBFor100MBObject (full) or peakRssMiBFor10MBObject (quick), and its object.
+      [s3Logs.memory.name]: s3Logs.memory.peakRssMiB,
+      peakRssMiB: s3Logs.memory.peakRssMiB,
+      objectMiB: s3Logs.memory.objectMiB,
+      lines: s3Logs.memory.lines,
+      parts: s3Logs.memory.parts,
+      seconds: round(s3Logs.memory.totalMs / 1000, 1),
     },
     goals,
     meta: {

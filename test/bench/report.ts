@@ -4,6 +4,12 @@ import { type Machine, median } from './common.js';
 import { CONCURRENCY, type ForwarderResults, MAX_BATCH } from './forwarder.js';
 import { MEMORY_GOAL_MIB, type MemoryResults } from './memory.js';
 import type { IsolationFigure, RespondResults } from './respond.js';
+import {
+  OLD_SPACE_CAP_MIB,
+  S3_LOGS_MEMORY_GOAL_MIB,
+  type S3LogsMemoryRun,
+  type S3LogsResults,
+} from './s3-logs.js';
 
 export const THROUGHPUT_GOAL = 0.8;
 export const REQUESTS_GOAL = 1.05;
@@ -15,6 +21,8 @@ export interface Goals {
   readonly memory: boolean;
   readonly bundles: boolean;
   readonly isolation: boolean;
+  /** Peak RSS of the s3-logs child for its one object (100 MB full, 10 MB quick) < 256 MiB. */
+  readonly s3LogsMemory: boolean;
 }
 
 export interface BenchResults {
@@ -27,6 +35,7 @@ export interface BenchResults {
   readonly memory: MemoryResults;
   readonly bundles: BundleResults;
   readonly respond: RespondResults;
+  readonly s3Logs: S3LogsResults;
   readonly goals: Goals;
 }
 
@@ -35,6 +44,7 @@ export function goalsOf(
   memory: MemoryResults,
   bundles: BundleResults,
   respond: RespondResults,
+  s3Logs: S3LogsResults,
 ): Goals {
   return {
     throughput: Object.values(forwarder.forwarder).every((f) => f.ratioToFloor >= THROUGHPUT_GOAL),
@@ -42,6 +52,7 @@ export function goalsOf(
     memory: memory.peakRssMiBFor10kBatch <= MEMORY_GOAL_MIB,
     bundles: Object.values(bundles.bundles).every((b) => b.bytes <= BUNDLE_GOAL_BYTES),
     isolation: respond.isolateSequentialCalls <= ISOLATION_GOAL,
+    s3LogsMemory: s3Logs.memory.peakRssMiB < S3_LOGS_MEMORY_GOAL_MIB,
   };
 }
 
@@ -94,6 +105,22 @@ function summary(r: BenchResults): string {
         `<= ${kb(BUNDLE_GOAL_BYTES)}`,
         met(b.meetsGoal),
       ]),
+      [
+        `s3Logs flow log lines/s (${int(r.s3Logs.flowLogs.lines)} lines)`,
+        int(r.s3Logs.flowLogs.linesPerSecond),
+        `${int(r.s3Logs.flowLogs.floorLinesPerSecond)} (gunzip + split); ${int(r.s3Logs.flowLogs.floorWithUploadLinesPerSecond)} with upload`,
+        `${fixed(r.s3Logs.flowLogs.ratioToFloor, 3)}; ${fixed(r.s3Logs.flowLogs.ratioToFloorWithUpload)} of the floor with upload`,
+        '-',
+        '-',
+      ],
+      [
+        `s3Logs peak RSS, one ${s3ObjectLabel(r.s3Logs.memory)} flow log object`,
+        `${fixed(r.s3Logs.memory.peakRssMiB, 1)} MiB`,
+        '-',
+        '-',
+        `< ${S3_LOGS_MEMORY_GOAL_MIB} MiB`,
+        met(r.goals.s3LogsMemory),
+      ],
       [
         'isolate-ec2-instance sequential calls (first in VPC / groups reused)',
         `${r.respond.firstInVpc.isolateSequentialCalls} / ${r.respond.groupsReused.isolateSequentialCalls}`,
@@ -340,6 +367,200 @@ dynamic \`import()\` per action would keep the entry chunk (routes, token check)
 }`;
 }
 
+/** `100 MB` / `10 MB`: the size the figure is named after (the object is at least that, in MiB). */
+function s3ObjectLabel(m: S3LogsMemoryRun): string {
+  return m.name === 'peakRssMiBFor100MBObject'
+    ? '100 MB'
+    : m.name === 'peakRssMiBFor10MBObject'
+      ? '10 MB'
+      : `${fixed(m.objectMiB, 0)} MiB`;
+}
+
+function s3LogsSection(r: BenchResults): string {
+  const f = r.s3Logs.flowLogs;
+  const b = r.s3Logs.breakdown;
+  const m = r.s3Logs.memory;
+  const c = r.s3Logs.memoryWithOldSpaceCap;
+  const mib = (bytes: number): string => `${fixed(bytes / (1024 * 1024), 1)} MiB`;
+  const us = (x: number): string => `${fixed(x, 2)} µs`;
+  const handlerMs = median(f.handlerMs);
+  const steps = [
+    ['handler, wall time', b.handlerUs],
+    ['- its process, CPU (all threads: main, gzip pool, TLS)', b.handlerCpuUs],
+    ['- the ingestion server process, CPU', b.serverCpuUs],
+    ['floor (GET + node:zlib gunzip + split), wall time', b.floorUs],
+    ['floor with upload, wall time', b.floorWithUploadUs],
+    ['resumable gunzip (pako inflate + checkpoints)', b.resumableGunzipUs],
+    ['- node:zlib `gunzipSync` of the same bytes', b.zlibGunzipUs],
+    ['`normaliseFlowLogLine`', b.normaliseUs],
+    ['`applyIngestionLimits` (`JSON.stringify` + byte count)', b.limitsUs],
+    ['gzip of the 1 MiB bodies, level 6 (the SDK gzip policy)', b.bodyGzipUs],
+    ['- the same at level 1', b.bodyGzipLevel1Us],
+    ['local ingestion server: gunzip + `JSON.parse` of the bodies', b.serverParseUs],
+    ['local ingestion server: its check of every value (size, column, type)', b.serverCheckUs],
+  ] as const;
+  const cpuTotal = f.handlerCpuMs + f.serverCpuMsHandler;
+  const cores = r.machine.cores;
+  const busy = cpuTotal / (cores * handlerMs);
+  const serverShare = (b.serverParseUs + b.serverCheckUs) / b.serverCpuUs;
+  const uploading = `an upload is in flight ${fixed(100 * f.handlerUploadingShare, 0)}% of the handler's wall time`;
+  const bound =
+    f.handlerUploadingShare >= 0.9
+      ? `${uploading}: reading and normalising hide behind the uploads, and the handler goes as fast as the local server
+takes the rows (the floor with upload meets the same server: ${int(f.floorWithUploadLinesPerSecond)} lines/s). Together the two processes spend
+${fixed(cpuTotal, 0)} ms of CPU, ${fixed(100 * busy, 0)}% of what ${cores} cores give in the wall time.`
+      : `${uploading}, so the client's own work (reading, decoding, normalising) is on the critical path for the rest. Together the two
+processes spend ${fixed(cpuTotal, 0)} ms of CPU, ${fixed(100 * busy, 0)}% of what ${cores} cores give in the wall time.`;
+  const memoryWhy =
+    m.peakRssMiB < S3_LOGS_MEMORY_GOAL_MIB
+      ? `Goal met: ${fixed(m.peakRssMiB, 1)} MiB < ${S3_LOGS_MEMORY_GOAL_MIB} MiB.`
+      : `**Goal missed**: ${fixed(m.peakRssMiB, 1)} MiB >= ${S3_LOGS_MEMORY_GOAL_MIB} MiB.`;
+  return `## s3Logs: VPC Flow Log objects through forwardLogObject
+
+A deterministic VPC Flow Log file (default format, version 2; records per interface and capture window as AWS
+writes them, varied addresses, ports, protocols, actions, counts, ~1% NODATA/SKIPDATA; test/bench/flow-log-object.ts),
+gzipped (level 6, ${fixed(f.uncompressedBytes / f.objectBytes, 1)}x), is stored in the local S3 server, which runs in its own
+process. \`forwardLogObject\` (shared/app/forward-log-object.ts) reads it with the real \`@aws-sdk/client-s3\`
+(path-style, keep-alive), decodes it with the resumable gzip reader (pako; a checkpoint every MiB, as deployed),
+normalises every line to an AWSVPCFlow row and uploads the rows with the real Logs Ingestion adapter (concurrency
+${CONCURRENCY}) over HTTPS to the local Logs Ingestion server, in its own process, which gunzips, parses and type-checks
+every row and counts it (\`storeRows: false\`: millions of rows are not kept). Every run is checked: all rows counted,
+no type error, no dead letter, no continuation.
+
+The **floor** reads the same object from the same S3 server with a bare HTTP GET (keep-alive), gunzips it with
+node:zlib (streaming, native inflate) and splits it into lines (strings), nothing else: what any reader of the
+object must do. The **floor with upload** (for context) also sends each line's row, normalised beforehand:
+\`JSON.stringify\` + gzip + HTTPS POST in bodies of up to 1 MiB (the adapter's rule), concurrency ${CONCURRENCY}, flushed
+every 5 MiB of row JSON, one batch uploading while the next is read, as the use case does. Runs interleave (handler, floor, floor
+with upload, ...) after a warm-up of all three, with a full GC before each; figures are medians.
+
+${table(
+  [
+    'Lines',
+    'Object (gzip / text)',
+    'Handler lines/s',
+    'Floor lines/s',
+    'Ratio',
+    'Floor with upload lines/s',
+    'Ratio to it',
+    'Handler ms, median (min-max)',
+    'Floor ms',
+    'Floor with upload ms',
+    'Client CPU ms (handler / floor / with upload)',
+    'Server CPU ms (handler / with upload)',
+    'Requests (handler / with upload)',
+  ],
+  [
+    [
+      int(f.lines),
+      `${mib(f.objectBytes)} / ${mib(f.uncompressedBytes)}`,
+      int(f.linesPerSecond),
+      int(f.floorLinesPerSecond),
+      fixed(f.ratioToFloor, 3),
+      int(f.floorWithUploadLinesPerSecond),
+      fixed(f.ratioToFloorWithUpload),
+      spread(f.handlerMs),
+      spread(f.floorMs),
+      spread(f.floorWithUploadMs),
+      `${fixed(f.handlerCpuMs, 0)} / ${fixed(f.floorCpuMs, 0)} / ${fixed(f.floorWithUploadCpuMs, 0)}`,
+      `${fixed(f.serverCpuMsHandler, 0)} / ${fixed(f.serverCpuMsFloorWithUpload, 0)}`,
+      `${f.handlerRequests} / ${f.floorWithUploadRequests}`,
+    ],
+  ],
+)}
+
+Where the time goes, per line (the runs' medians divided by the lines; each step below timed alone on the first
+${int(b.lines)} lines, hot, median of 3, so the steps are approximate and not additive):
+
+${table(
+  ['Step', 'per line'],
+  steps.map(([step, x]) => [step, us(x)]),
+)}
+
+The rows are ${fixed(f.handlerUploadBytes / f.uncompressedBytes, 1)}x the text they come from (${int(f.handlerUploadBytes)} bytes of JSON for
+${int(f.uncompressedBytes)} bytes of lines: every row repeats its column names), so everything after normalising
+(serialising, gzip, the upload, the server) works on ${fixed(f.handlerUploadBytes / f.uncompressedBytes, 1)}x the bytes the floor decodes. \`forwardLogObject\`
+uploads one batch while it reads and normalises the next, so client and server can work at the same time. For
+${int(f.lines)} lines the handler's process spends ${fixed(f.handlerCpuMs, 0)} ms of CPU and the ingestion server ${fixed(f.serverCpuMsHandler, 0)} ms, for a
+median wall time of ${fixed(handlerMs, 0)} ms; ${bound} The server spends ${fixed(b.serverCpuUs, 1)} µs of CPU per row;
+its gunzip, parse and strict check of every value, timed alone, take ${fixed(b.serverParseUs + b.serverCheckUs, 1)} µs per row: ${serverShare >= 0.8 ? 'nearly all' : serverShare >= 0.5 ? 'most' : 'part'} of it is that, work
+the real service does on its own machines. Here it shares the ${cores} cores with the client, and it weighs on the floor with upload as much as on the handler.
+
+No throughput goal is set for s3Logs. Against the floor without upload the ratio stays low whatever the handler
+does (the floor makes no row and sends nothing); against the floor with upload it is
+${fixed(f.ratioToFloorWithUpload)}. What would lower the client's ${fixed(b.handlerCpuUs, 1)} µs of CPU per line (what the function pays for in Lambda, and here
+CPU the server does not get), from the table: gzip level 1 for the
+request bodies (${fixed(b.bodyGzipUs, 1)} -> ${fixed(b.bodyGzipLevel1Us, 1)} µs per line; the request limit counts uncompressed bytes, so the requests
+stay the same); the serialisation of each row (\`applyIngestionLimits\`: \`JSON.stringify\` + a byte count,
+${fixed(b.limitsUs, 1)} µs), for instance by writing the row's JSON straight from the parsed line; and the resumable
+decoder (${fixed(b.resumableGunzipUs, 2)} µs per line against ${fixed(b.zlibGunzipUs, 2)} µs for node:zlib: pako's inflate in JavaScript is the price of
+resumable checkpoints, which node:zlib cannot export).
+
+### peak RSS for one ${s3ObjectLabel(m)} object
+
+A child process (forwardLogObject with the real S3 client, decoders and Logs Ingestion adapter, bundled with esbuild,
+run with plain \`node\`, so neither the parent's heap nor a tsx loader thread is counted) takes ONE object of
+${mib(m.objectBytes)} gzipped (${int(m.lines)} lines, ${fixed(m.uncompressedMiB, 0)} MiB of text) from the S3 server process (which holds
+the object) to the ingestion server process, with the Lambda's time budget (${fixed(m.budgetMs / 1000, 0)} s to read:
+the 900 s timeout less the handler's 60 s margin); a part that continues would hand its continuation to the next
+part in the same process. ${r.mode === 'quick' ? 'Quick mode: a 10 MB object (the full run takes one of 100 MB).' : ''}
+
+${table(
+  [
+    'Run',
+    'Object (gzip / text)',
+    'Lines',
+    'Parts',
+    'Time',
+    'Lines/s',
+    'Peak RSS',
+    'Sampled peak',
+    'RSS before',
+    'Heap used, min-max',
+    'Heap reserved, max',
+    'External, max',
+    'Child / server CPU',
+    'Requests',
+  ],
+  [m, c].map((x) => [
+    x.nodeArgs.length > 0 ? `context: \`node ${x.nodeArgs.join(' ')}\`` : `**${x.name}** (plain \`node\`)`,
+    `${fixed(x.objectMiB, 1)} MiB / ${fixed(x.uncompressedMiB, 0)} MiB`,
+    int(x.lines),
+    String(x.parts),
+    `${fixed(x.totalMs / 1000, 1)} s${x.parts > 1 ? ` (${x.partMs.map((ms) => fixed(ms / 1000, 0)).join(' + ')} s)` : ''}`,
+    int(x.linesPerSecond),
+    `${fixed(x.peakRssMiB, 1)} MiB`,
+    `${fixed(x.sampledPeakRssMiB, 1)} MiB`,
+    `${fixed(x.rssBeforeMiB, 1)} MiB`,
+    `${fixed(x.heapUsedMinMiB, 0)}-${fixed(x.heapUsedMaxMiB, 0)} MiB`,
+    `${fixed(x.heapTotalMaxMiB, 0)} MiB`,
+    `${fixed(x.externalMaxMiB, 0)} MiB`,
+    `${fixed(x.childCpuMs / 1000, 1)} s / ${fixed(x.serverCpuMs / 1000, 1)} s`,
+    int(x.requests),
+  ]),
+)}
+
+${memoryWhy} The object is streamed (the part${m.parts > 1 ? 's' : ''} read ${int(m.bytesRead)} of its ${int(m.objectBytes)} bytes): what is
+live at any time is two batches (one uploading, one being read: up to 5 MiB of row JSON each, with their lines and
+positions), the request bodies in flight and the decoder's buffers, whatever the size of the object. The V8 heap shows it: \`heapUsed\` (sampled every
+100 ms) swings between ${fixed(m.heapUsedMinMiB, 0)} MiB, after a full GC, and ${fixed(m.heapUsedMaxMiB, 0)} MiB just before one. The peak is the
+runtime (${fixed(m.rssBeforeMiB, 0)} MiB before the object) plus garbage V8 has not collected yet: every line leaves a few
+short-lived objects (its string, the row, the row's JSON, two positions, the pending unit), and the units of a pending
+batch live long enough (until their batch is uploaded) to be promoted to the old generation, which grows until a full
+GC. How far it grows follows V8's heap limit, which plain \`node\` derives from this machine's ${fixed(r.machine.memoryGiB, 0)} GiB.
+With the old generation capped at ${OLD_SPACE_CAP_MIB} MiB (context row, a 10 MB object) V8 collects sooner: peak
+${fixed(c.peakRssMiB, 1)} MiB at ${int(c.linesPerSecond)} lines/s (${int(m.linesPerSecond)} uncapped). ${
+    m.peakRssMiB < S3_LOGS_MEMORY_GOAL_MIB
+      ? ''
+      : `What would reach the goal: \`NODE_OPTIONS=--max-old-space-size=${OLD_SPACE_CAP_MIB}\` on the s3Logs
+function (the Lambda runtime keeps a heap size given there; the figure above is measured without it), or fewer
+medium-lived objects per line in \`forwardLogObject\` (each pending line keeps two \`Position\` objects, a unit
+object and its raw text until the batch is uploaded: offsets and line numbers in one typed array per batch, and the
+raw text only re-read for the few rows the API refuses, would leave little to promote).`
+  } At 1024 MB Lambda gives the function about 58% of a vCPU, so expect the time above to be about 1.7x longer
+there${m.totalMs * 1.7 > m.budgetMs ? ', which is more than one invocation: the object would be continued' : ', still within one invocation'}.`;
+}
+
 function rounds(x: IsolationFigure): string {
   return x.rounds.map((calls, i) => `${i + 1}. ${calls.join(', ')}`).join('\n');
 }
@@ -425,5 +646,7 @@ ${memorySection(r)}
 ${bundlesSection(r)}
 
 ${respondSection(r)}
+
+${s3LogsSection(r)}
 `;
 }

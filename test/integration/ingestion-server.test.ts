@@ -519,3 +519,60 @@ describe('local Logs Ingestion API on the wire', () => {
     expect(server.stats().rows.AWSGuardDuty).toBe(1);
   });
 });
+
+describe('local Logs Ingestion API without row storage (storeRows: false)', () => {
+  let counting: IngestionServer;
+
+  beforeAll(async () => {
+    counting = await startIngestionServer({ storeRows: false });
+  });
+
+  afterAll(async () => {
+    await counting.close();
+  });
+
+  it('validates and counts accepted rows without keeping them, and forgets the counts on reset', async () => {
+    const ingestion = new LogsIngestionClient(counting.endpoint, counting.credential, {
+      tlsOptions: { ca: counting.ca },
+      retryOptions: { maxRetries: 0 },
+    });
+    const rows = Array.from({ length: 3_000 }, (_, n) =>
+      guardDutyRow(n, n === 7 ? { Severity: 'high' } : {}),
+    );
+
+    await ingestion.upload(counting.dcrImmutableId, GUARDDUTY, rows);
+    await ingestion.upload(counting.dcrImmutableId, CLOUDTRAIL, [cloudTrailRow(1)]);
+    counting.injectFaults({ kind: 'server-error' });
+    expect(
+      await uploadError(ingestion, CLOUDTRAIL, [cloudTrailRow(2)], counting.dcrImmutableId),
+    ).toBeDefined();
+
+    expect(counting.rows('AWSGuardDuty')).toEqual([]);
+    expect(counting.rows('AWSCloudTrail')).toEqual([]);
+    const stats = counting.stats();
+    expect(stats.rows).toEqual({
+      AWSGuardDuty: 3_000,
+      AWSCloudTrail: 1,
+      AWSVPCFlow: 0,
+      AWSResponseAudit_CL: 0,
+    });
+    expect(stats.totalRows).toBe(3_001);
+    expect(stats.acceptedRequests).toBe(stats.requests - 1);
+    expect(counting.requests.filter((r) => r.status === 204).reduce((sum, r) => sum + r.rows, 0)).toBe(3_001);
+    // Validation still runs: the wrong type is recorded.
+    expect(stats.typeErrors).toEqual([
+      { table: 'AWSGuardDuty', column: 'Severity', expected: 'int', actual: 'string', row: 7 },
+    ]);
+
+    counting.reset();
+    expect(counting.stats()).toMatchObject({ requests: 0, totalRows: 0 });
+    expect(counting.stats().rows.AWSGuardDuty).toBe(0);
+  });
+
+  it('keeps the rows by default, and counts the same rows it keeps', async () => {
+    await client().upload(server.dcrImmutableId, GUARDDUTY, [guardDutyRow(1), guardDutyRow(2)]);
+
+    expect(server.rows('AWSGuardDuty')).toHaveLength(2);
+    expect(server.stats().rows.AWSGuardDuty).toBe(2);
+  });
+});
