@@ -175,14 +175,6 @@ interface Position {
   readonly records?: RecordsResumePoint;
 }
 
-interface PendingUnit {
-  readonly before: Position;
-  readonly after: Position;
-  readonly unit: number;
-  /** Raw text, kept until the upload so a row refused by the API can be dead-lettered with it. */
-  readonly text: string;
-}
-
 interface UnitRefusal {
   readonly unit: number;
   readonly offset: number;
@@ -381,7 +373,19 @@ export async function forwardLogObject(
   let sniffed = kind !== undefined;
   let sniffBuffer: Uint8Array | undefined;
 
-  const pending: PendingUnit[] = [];
+  // The batch being read: per row only its unit number and end offset (two numbers, no objects: a batch holds
+  // tens of thousands of lines), the position before its first row, and the row JSON to send.
+  const pendingUnits: number[] = [];
+  const pendingEnds: number[] = [];
+  let batchStart: Position = start;
+  /** Where the next part starts after unit `unit`, which ends at decoded offset `end`. */
+  const positionAfter = (end: number, unit: number): Position =>
+    kind === 'vpcflow'
+      ? { offset: end, line: unit + 1 }
+      : {
+          offset: end,
+          records: { offset: end, state: { v: 1, expect: 'comma-or-end', nextIndex: unit + 1 } },
+        };
   const texts: string[] = [];
   const sizes: number[] = [];
   let pendingBytes = 0;
@@ -393,13 +397,17 @@ export async function forwardLogObject(
   const flush = async (): Promise<void> => {
     // Taken before the first await: while this batch uploads, the next one is being read.
     const after = lastAfter;
-    if (pending.length === 0) {
+    if (pendingUnits.length === 0) {
       await sendLetters();
       committed = after;
       decoder?.commit(committed.offset);
       return;
     }
-    const units = pending.splice(0);
+    const units = pendingUnits.splice(0);
+    const ends = pendingEnds.splice(0);
+    const first = batchStart;
+    const before = (i: number): Position =>
+      i === 0 ? first : positionAfter(ends[i - 1] ?? first.offset, units[i - 1] ?? 0);
     const bodies = texts.splice(0);
     const measured = sizes.splice(0);
     pendingBytes = 0;
@@ -421,16 +429,16 @@ export async function forwardLogObject(
     }
     const limit = firstRetry ?? units.length;
     for (let i = 0; i < units.length; i++) {
-      const unit = units[i] as PendingUnit;
       const refusal = permanent.get(i);
       if (i < limit) {
+        // The letter carries the row as sent (the line's fields by name), the raw line is not kept.
         if (refusal !== undefined)
           refuseUnit({
-            unit: unit.unit,
-            offset: unit.before.offset,
+            unit: units[i] ?? 0,
+            offset: before(i).offset,
             field: '',
             reason: refusal,
-            text: unit.text,
+            text: bodies[i] ?? '',
           });
         else rows++;
       } else if (refusal === undefined && !upload.failures.some((f) => f.index === i)) resent++;
@@ -438,7 +446,7 @@ export async function forwardLogObject(
     if (firstRetry !== undefined) {
       const failure = upload.failures.find((f) => f.index === firstRetry);
       stopReason = `the Logs Ingestion API did not take every row (${failure?.message ?? 'retryable failure'})`;
-      stopAt = (units[firstRetry] as PendingUnit).before;
+      stopAt = before(firstRetry);
     }
     committed = stopAt ?? after;
     decoder?.commit(committed.offset);
@@ -464,8 +472,10 @@ export async function forwardLogObject(
     else await sendLetters();
   };
 
-  const addRow = (unit: PendingUnit, json: string, bytes: number): void => {
-    pending.push(unit);
+  const addRow = (unit: number, end: number, json: string, bytes: number): void => {
+    if (pendingUnits.length === 0) batchStart = lastAfter;
+    pendingUnits.push(unit);
+    pendingEnds.push(end);
     texts.push(json);
     sizes.push(bytes);
     pendingBytes += bytes;
@@ -473,7 +483,6 @@ export async function forwardLogObject(
 
   const onLine = (text: string, lineStart: number, lineEnd: number): void => {
     const number = line++;
-    const before: Position = { offset: lineStart, line: number };
     const after: Position = { offset: lineEnd, line: number + 1 };
     const clean = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (format === undefined) {
@@ -503,15 +512,11 @@ export async function forwardLogObject(
       return;
     }
     const limited = applyIngestionLimits(outcome.row, AWS_VPCFLOW.columns);
-    addRow({ before, after, unit: number, text: clean }, limited.json, limited.bytes);
+    addRow(number, lineEnd, limited.json, limited.bytes);
     lastAfter = after;
   };
 
   const onRecord = (slice: ReturnType<RecordsSplitter['push']>[number]): void => {
-    // Before the first record of a file the splitter has no state to resume from: such a part restarts at 0.
-    const before: Position = lastRecords
-      ? { offset: lastRecords.offset, records: lastRecords }
-      : { offset: 0 };
     const point: RecordsResumePoint = {
       offset: slice.end,
       state: { v: 1, expect: 'comma-or-end', nextIndex: slice.index + 1 },
@@ -573,7 +578,7 @@ export async function forwardLogObject(
       lastAfter = after;
       return;
     }
-    addRow({ before, after, unit: slice.index, text: slice.text }, outcome.json, outcome.bytes);
+    addRow(slice.index, slice.end, outcome.json, outcome.bytes);
     lastAfter = after;
   };
 

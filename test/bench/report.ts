@@ -523,7 +523,7 @@ ${table(
     'Requests',
   ],
   [m, c].map((x) => [
-    x.nodeArgs.length > 0 ? `context: \`node ${x.nodeArgs.join(' ')}\`` : `**${x.name}** (plain \`node\`)`,
+    x === c ? `context: plain \`node\`` : `**${x.name}** (\`node ${x.nodeArgs.join(' ')}\`, as deployed)`,
     `${fixed(x.objectMiB, 1)} MiB / ${fixed(x.uncompressedMiB, 0)} MiB`,
     int(x.lines),
     String(x.parts),
@@ -541,22 +541,18 @@ ${table(
 )}
 
 ${memoryWhy} The object is streamed (the part${m.parts > 1 ? 's' : ''} read ${int(m.bytesRead)} of its ${int(m.objectBytes)} bytes): what is
-live at any time is two batches (one uploading, one being read: up to 5 MiB of row JSON each, with their lines and
-positions), the request bodies in flight and the decoder's buffers, whatever the size of the object. The V8 heap shows it: \`heapUsed\` (sampled every
+live at any time is two batches (one uploading, one being read: up to 5 MiB of row JSON each, with two numbers
+per line), the request bodies in flight and the decoder's buffers, whatever the size of the object. The V8 heap shows it: \`heapUsed\` (sampled every
 100 ms) swings between ${fixed(m.heapUsedMinMiB, 0)} MiB, after a full GC, and ${fixed(m.heapUsedMaxMiB, 0)} MiB just before one. The peak is the
 runtime (${fixed(m.rssBeforeMiB, 0)} MiB before the object) plus garbage V8 has not collected yet: every line leaves a few
-short-lived objects (its string, the row, the row's JSON, two positions, the pending unit), and the units of a pending
-batch live long enough (until their batch is uploaded) to be promoted to the old generation, which grows until a full
-GC. How far it grows follows V8's heap limit, which plain \`node\` derives from this machine's ${fixed(r.machine.memoryGiB, 0)} GiB.
-With the old generation capped at ${OLD_SPACE_CAP_MIB} MiB (context row, a 10 MB object) V8 collects sooner: peak
-${fixed(c.peakRssMiB, 1)} MiB at ${int(c.linesPerSecond)} lines/s (${int(m.linesPerSecond)} uncapped). ${
+short-lived objects (its string, the row, a position), and the row JSON of a pending batch lives long enough (until
+its batch is uploaded) to be promoted to the old generation, which grows until a full GC. How far it grows follows V8's heap limit, which plain \`node\` derives from this machine's ${fixed(r.machine.memoryGiB, 0)} GiB.
+The function is deployed with \`NODE_OPTIONS=--max-old-space-size=${OLD_SPACE_CAP_MIB}\` (serverless.yml), and the figure
+above is measured with it: V8 then collects before the garbage piles up. With plain \`node\` (context row, a 10 MB
+object) the peak is ${fixed(c.peakRssMiB, 1)} MiB at ${int(c.linesPerSecond)} lines/s (${int(m.linesPerSecond)} with the cap). ${
     m.peakRssMiB < S3_LOGS_MEMORY_GOAL_MIB
       ? ''
-      : `What would reach the goal: \`NODE_OPTIONS=--max-old-space-size=${OLD_SPACE_CAP_MIB}\` on the s3Logs
-function (the Lambda runtime keeps a heap size given there; the figure above is measured without it), or fewer
-medium-lived objects per line in \`forwardLogObject\` (each pending line keeps two \`Position\` objects, a unit
-object and its raw text until the batch is uploaded: offsets and line numbers in one typed array per batch, and the
-raw text only re-read for the few rows the API refuses, would leave little to promote).`
+      : `The goal is missed even so: fewer medium-lived objects per line in \`forwardLogObject\` would leave less to promote.`
   } At 1024 MB Lambda gives the function about 58% of a vCPU, so expect the time above to be about 1.7x longer
 there${m.totalMs * 1.7 > m.budgetMs ? ', which is more than one invocation: the object would be continued' : ', still within one invocation'}.`;
 }

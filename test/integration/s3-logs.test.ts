@@ -315,6 +315,53 @@ describe('s3-logs: VPC Flow Log objects', () => {
   });
 });
 
+describe('s3-logs: when the ingestion API refuses', () => {
+  it('stops at the first row it must send again, continues from there, and loses nothing (duplicates = resent)', async () => {
+    const key = flowLogKey('123456789012', 'us-east-1', 21);
+    s3.putObject(BUCKET, key, flowLogGzip(30_000));
+    const queue = new QueueModel();
+    const deps = baseDeps(queue, new MemoryDeadLetters(), { flushBytes: 1024 * 1024 });
+    // The third request fails with a 500 (no retries in these tests): its rows and those after it come again.
+    ingestion.injectFaults(
+      { kind: 'slow', delayMs: 0 },
+      { kind: 'slow', delayMs: 0 },
+      { kind: 'server-error' },
+    );
+    const first = await forwardLogObject({ object: { bucket: BUCKET, key }, messageId: 'm1' }, deps);
+    expect(first.status).toBe('continued');
+    expect(first.reason).toMatch(/did not take every row/);
+    const message = continuationSchema.parse(JSON.parse(queue.take()[0] ?? '{}'));
+    const second = await forwardLogObject(
+      {
+        object: { bucket: BUCKET, key },
+        messageId: 'm2',
+        ...(message.resume ? { resume: message.resume } : {}),
+      },
+      deps,
+    );
+    expect(second.status).toBe('done');
+    const stored = storedBytes();
+    expect([...new Set(stored)]).toEqual(Array.from({ length: 30_000 }, (_, i) => i));
+    expect(stored.length - 30_000).toBe(first.resent);
+  });
+
+  it('dead-letters a row the API refuses for good with the row it sent, and delivers the others', async () => {
+    const key = flowLogKey('123456789012', 'us-east-1', 22);
+    s3.putObject(BUCKET, key, flowLogGzip(5_000));
+    ingestion.rejectRowsWhere((row) => row.Bytes === 777);
+    const letters = new MemoryDeadLetters();
+    const report = await forwardLogObject(
+      { object: { bucket: BUCKET, key }, messageId: 'm1' },
+      baseDeps(new QueueModel(), letters),
+    );
+    expect(report).toMatchObject({ status: 'done', rows: 4_999, refused: 1 });
+    const letter = JSON.parse(letters.letters[0]?.body ?? '{}') as { line?: number; text?: string };
+    expect(letter.line).toBe(779);
+    expect(JSON.parse(letter.text ?? '{}')).toMatchObject({ Bytes: 777, Action: 'ACCEPT' });
+    expect(letters.letters[0]?.reason).toMatch(/HTTP 400/);
+  });
+});
+
 describe('s3-logs: CloudTrail trail files', () => {
   it('delivers every record of a gzipped trail file as an AWSCloudTrail row', async () => {
     const file = await readFile(join(FIXTURES, 's3/cloudtrail-log-file.json'), 'utf8');

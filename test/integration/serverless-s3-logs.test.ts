@@ -630,10 +630,13 @@ describe('serverless package with log buckets: the s3-logs pipeline', () => {
         'AZURE_AUTHORITY_HOST',
         'INGESTION_MAX_CONCURRENCY',
         'POWERTOOLS_LOG_LEVEL',
-        'NODE_OPTIONS',
       ]) {
         expect({ name, value: p.environment[name] }).toEqual({ name, value: prop(theirs, name) });
       }
+      // Source maps like the others, and a capped old generation (peak RSS, see BENCHMARKS.md).
+      expect(p.environment.NODE_OPTIONS).toBe(
+        `${String(prop(theirs, 'NODE_OPTIONS'))} --max-old-space-size=128`,
+      );
     }),
   );
 
