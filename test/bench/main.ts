@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     report,
     { benchRespond },
     { benchS3Logs },
+    { benchReliability },
   ] = await Promise.all([
     import('./bundles.js'),
     import('./forwarder.js'),
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     import('./report.js'),
     import('./respond.js'),
     import('./s3-logs.js'),
+    import('./reliability.js'),
   ]);
   const started = nowMs();
   const startedAt = new Date().toISOString();
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
   );
   const respond = await benchRespond({ repetitions: opts.quick ? 1 : 3 });
   const bundles = await benchBundles({ initRuns: opts.quick ? 7 : 15 });
+  const reliability = await benchReliability(opts.quick ? 'quick' : 'full');
 
   const goals = report.goalsOf(forwarder, memory, bundles, respond, s3Logs);
   const results = {
@@ -123,6 +126,7 @@ async function main(): Promise<void> {
     bundles,
     respond,
     s3Logs,
+    ...(reliability ? { reliability } : {}),
     goals,
   };
   await writeFile(opts.out, report.renderReport(results));

@@ -3,6 +3,7 @@ import { BUNDLE_GOAL_BYTES, type BundleResults } from './bundles.js';
 import { type Machine, median } from './common.js';
 import { CONCURRENCY, type ForwarderResults, MAX_BATCH } from './forwarder.js';
 import { MEMORY_GOAL_MIB, type MemoryResults } from './memory.js';
+import type { ReliabilityResults } from './reliability.js';
 import type { IsolationFigure, RespondResults } from './respond.js';
 import {
   OLD_SPACE_CAP_MIB,
@@ -36,6 +37,7 @@ export interface BenchResults {
   readonly bundles: BundleResults;
   readonly respond: RespondResults;
   readonly s3Logs: S3LogsResults;
+  readonly reliability?: ReliabilityResults;
   readonly goals: Goals;
 }
 
@@ -644,5 +646,52 @@ ${bundlesSection(r)}
 ${respondSection(r)}
 
 ${s3LogsSection(r)}
+
+${reliabilitySection(r)}
 `;
+}
+
+function reliabilitySection(r: BenchResults): string {
+  const head = `## reliability: nothing lost under faults
+
+\`npm run test:reliability\` (test/reliability/; CI runs it at 10,000 events) sends GuardDuty findings and CloudTrail records
+with 0.5 % poison messages through the real handlers, SQS-like queues (visibility timeout, redelivery, maxReceiveCount 30,
+DLQ) and the local ingestion server with about 20 % of requests failing at random (429 with and without Retry-After,
+500, connection resets, timeouts), until every queue is empty; then every event must be delivered exactly once or be
+in the DLQ with a reason. A second run loses the answers of some accepted requests (the service stored the rows, the
+client saw a failure): the only duplicates allowed are the rows of those requests.`;
+  const x = r.reliability;
+  if (x === undefined) {
+    return `${head}
+
+No figures in this run: the quick bench quotes the last \`npm run test:reliability\` on this machine, and there was none.
+Run \`npm run test:reliability\` (100,000 events), then the bench again, or \`npm run bench\` (full), which runs it.`;
+  }
+  const rows = x.sets.map((set) => {
+    const n = (key: string): string => (typeof set[key] === 'number' ? int(set[key] as number) : '-');
+    const rate =
+      typeof set.duplicateRate === 'number' ? `${fixed((set.duplicateRate as number) * 100, 2)} %` : '-';
+    const faults =
+      typeof set.faultRate === 'number' ? `${fixed((set.faultRate as number) * 100, 1)} %` : 'answers lost';
+    return [
+      set.suite,
+      n('events'),
+      faults,
+      n('delivered'),
+      n('duplicatedEvents'),
+      rate,
+      n('dlq'),
+      n('lost'),
+      n('redeliveries'),
+      n('wallMs'),
+    ];
+  });
+  return `${head}
+
+Figures from ${x.source}:
+
+${table(['Run', 'Events', 'Requests failed', 'Delivered', 'Duplicated events', 'Duplicate rate', 'In the DLQ (with reason)', 'Lost', 'Redeliveries', 'Wall ms'], rows)}
+
+Goal: zero lost, duplicate rate <= 1 % under random faults. In the lost-answers run the duplicates are exactly the rows
+whose answer was lost (at-least-once delivery cannot tell them from rows never stored).`;
 }
