@@ -5,10 +5,9 @@
  *
  * Parent side: `startIngestionProcess()`. Child side: this file run with `--import tsx` and an IPC channel.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type IngestionServer, startIngestionServer } from '../../shared/local/ingestion-server.js';
-import { isRecord, numberField, ROOT, stringField } from './common.js';
+import { isRecord, numberField, stringField } from './common.js';
+import { forkServer, serveCommands, serveIfEntryPoint } from './server-process.js';
 
 /** What the server's request log says since the last reset. */
 export interface RequestLogSummary {
@@ -41,7 +40,6 @@ export interface IngestionProcess {
   close(): Promise<void>;
 }
 
-type Command = 'reset' | 'summary';
 
 function summarise(server: IngestionServer, cpuSince: NodeJS.CpuUsage): RequestLogSummary {
   const stats = server.stats();
@@ -96,126 +94,51 @@ const NO_STORE = '--no-store';
 export async function startIngestionProcess(
   options: IngestionProcessOptions = {},
 ): Promise<IngestionProcess> {
-  const child: ChildProcess = fork(
-    fileURLToPath(import.meta.url),
+  const child = await forkServer(
+    import.meta.url,
     options.storeRows === false ? [NO_STORE] : [],
-    {
-      execArgv: ['--import', 'tsx'],
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    },
+    'ingestion server',
   );
-  const pending = new Map<
-    number,
-    { resolve: (value: Record<string, unknown>) => void; reject: (e: Error) => void }
-  >();
-  let nextId = 1;
-  let exited = false;
-
-  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`ingestion server process exited early (code ${code})`)));
-    child.on('message', (message: unknown) => {
-      if (!isRecord(message)) return;
-      if (message.type === 'ready') {
-        resolve(message);
-        return;
-      }
-      const id = typeof message.id === 'number' ? message.id : -1;
-      const waiter = pending.get(id);
-      if (waiter === undefined) return;
-      pending.delete(id);
-      if (message.ok === true) waiter.resolve(message);
-      else waiter.reject(new Error(`ingestion server: ${String(message.error)}`));
-    });
-  });
-  child.on('exit', () => {
-    exited = true;
-    for (const waiter of pending.values()) waiter.reject(new Error('ingestion server process exited'));
-    pending.clear();
-  });
-  const info = await ready;
-
-  const call = (command: Command): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      if (exited) {
-        reject(new Error('ingestion server process is gone'));
-        return;
-      }
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      child.send({ id, command });
-    });
-
+  const { info } = child;
   return {
     endpoint: stringField(info, 'endpoint'),
     ca: stringField(info, 'ca'),
     token: stringField(info, 'token'),
     dcrImmutableId: stringField(info, 'dcrImmutableId'),
     reset: async () => {
-      await call('reset');
+      await child.call({ command: 'reset' });
     },
     summary: async () => {
-      const reply = await call('summary');
+      const reply = await child.call({ command: 'summary' });
       const summary = reply.summary;
       if (!isRecord(summary)) throw new Error('ingestion server: no summary in reply');
       return toSummary(summary);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (exited) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.disconnect();
-      }),
+    close: () => child.close(),
   };
 }
 
 async function serve(): Promise<void> {
   const server = await startIngestionServer({ storeRows: !process.argv.includes(NO_STORE) });
   let cpuSince = process.cpuUsage();
-  const send = (message: Record<string, unknown>): void => {
-    process.send?.(message);
-  };
-  process.on('message', (message: unknown) => {
-    if (!isRecord(message) || typeof message.id !== 'number') return;
-    const { id, command } = message;
-    try {
-      if (command === 'reset') {
+  serveCommands(
+    {
+      endpoint: server.endpoint,
+      ca: server.ca,
+      token: server.token,
+      dcrImmutableId: server.dcrImmutableId,
+    },
+    (message) => {
+      if (message.command === 'reset') {
         server.reset();
         cpuSince = process.cpuUsage();
-        send({ id, ok: true });
-      } else if (command === 'summary') {
-        send({ id, ok: true, summary: summarise(server, cpuSince) });
-      } else {
-        send({ id, ok: false, error: `unknown command ${String(command)}` });
+        return {};
       }
-    } catch (error) {
-      send({ id, ok: false, error: error instanceof Error ? error.message : String(error) });
-    }
-  });
-  // The parent went away (or closed the channel): stop.
-  process.once('disconnect', () => {
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-  send({
-    type: 'ready',
-    endpoint: server.endpoint,
-    ca: server.ca,
-    token: server.token,
-    dcrImmutableId: server.dcrImmutableId,
-  });
+      if (message.command === 'summary') return { summary: summarise(server, cpuSince) };
+      throw new Error(`unknown command ${String(message.command)}`);
+    },
+    () => server.close(),
+  );
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  serve().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+serveIfEntryPoint(import.meta.url, serve);

@@ -5,11 +5,10 @@
  *
  * Parent side: `startS3Process()`. Child side: this file run with `--import tsx` and an IPC channel.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startLocalS3Server } from '../../shared/local/s3-server.js';
-import { isRecord, numberField, ROOT, stringField } from './common.js';
+import { numberField, stringField } from './common.js';
+import { forkServer, serveCommands, serveIfEntryPoint } from './server-process.js';
 
 export interface S3Process {
   /** `http://127.0.0.1:<port>`, path-style. */
@@ -24,117 +23,46 @@ export interface S3Process {
 }
 
 export async function startS3Process(): Promise<S3Process> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--import', 'tsx'],
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const pending = new Map<
-    number,
-    { resolve: (value: Record<string, unknown>) => void; reject: (e: Error) => void }
-  >();
-  let nextId = 1;
-  let exited = false;
-  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`S3 server process exited early (code ${code})`)));
-    child.on('message', (message: unknown) => {
-      if (!isRecord(message)) return;
-      if (message.type === 'ready') {
-        resolve(message);
-        return;
-      }
-      const id = typeof message.id === 'number' ? message.id : -1;
-      const waiter = pending.get(id);
-      if (waiter === undefined) return;
-      pending.delete(id);
-      if (message.ok === true) waiter.resolve(message);
-      else waiter.reject(new Error(`S3 server: ${String(message.error)}`));
-    });
-  });
-  child.on('exit', () => {
-    exited = true;
-    for (const waiter of pending.values()) waiter.reject(new Error('S3 server process exited'));
-    pending.clear();
-  });
-  const info = await ready;
-  const call = (command: Record<string, unknown>): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      if (exited) {
-        reject(new Error('S3 server process is gone'));
-        return;
-      }
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      child.send({ ...command, id });
-    });
+  const child = await forkServer(import.meta.url, [], 'S3 server');
   return {
-    endpoint: stringField(info, 'endpoint'),
+    endpoint: stringField(child.info, 'endpoint'),
     putObjectFromFile: async (bucket, key, file) => {
-      const reply = await call({ command: 'put', bucket, key, file });
+      const reply = await child.call({ command: 'put', bucket, key, file });
       return { bytes: numberField(reply, 'bytes'), etag: stringField(reply, 'etag') };
     },
-    bytesServed: async (bucket, key) => numberField(await call({ command: 'served', bucket, key }), 'bytes'),
+    bytesServed: async (bucket, key) =>
+      numberField(await child.call({ command: 'served', bucket, key }), 'bytes'),
     reset: async () => {
-      await call({ command: 'reset' });
+      await child.call({ command: 'reset' });
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (exited) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.disconnect();
-      }),
+    close: () => child.close(),
   };
 }
 
 async function serve(): Promise<void> {
   const server = await startLocalS3Server();
-  const send = (message: Record<string, unknown>): void => {
-    process.send?.(message);
-  };
-  const run = async (message: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    switch (message.command) {
-      case 'put': {
-        const body = await readFile(stringField(message, 'file'));
-        const stored = server.putObject(stringField(message, 'bucket'), stringField(message, 'key'), body);
-        return { bytes: body.length, etag: stored.etag };
+  serveCommands(
+    { endpoint: server.endpoint },
+    async (message) => {
+      switch (message.command) {
+        case 'put': {
+          const body = await readFile(stringField(message, 'file'));
+          const stored = server.putObject(stringField(message, 'bucket'), stringField(message, 'key'), body);
+          return { bytes: body.length, etag: stored.etag };
+        }
+        case 'served':
+          return {
+            bytes: server.bytesServed(stringField(message, 'bucket'), stringField(message, 'key')),
+          };
+        case 'reset':
+          server.reset();
+          return {};
+        default:
+          throw new Error(`unknown command ${String(message.command)}`);
       }
-      case 'served':
-        return {
-          bytes: server.bytesServed(stringField(message, 'bucket'), stringField(message, 'key')),
-        };
-      case 'reset':
-        server.reset();
-        return {};
-      default:
-        throw new Error(`unknown command ${String(message.command)}`);
-    }
-  };
-  process.on('message', (message: unknown) => {
-    if (!isRecord(message) || typeof message.id !== 'number') return;
-    const { id } = message;
-    run(message).then(
-      (reply) => send({ ...reply, id, ok: true }),
-      (error: unknown) =>
-        send({ id, ok: false, error: error instanceof Error ? error.message : String(error) }),
-    );
-  });
-  process.once('disconnect', () => {
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-  send({ type: 'ready', endpoint: server.endpoint });
+    },
+    () => server.close(),
+  );
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
-  serve().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+serveIfEntryPoint(import.meta.url, serve);
