@@ -1,6 +1,7 @@
 /** Small helpers shared by the benchmark sections: statistics, timing, logging, machine facts. */
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 /** The repository root (test/bench/ is two levels down). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -92,4 +93,29 @@ export function lastJsonObject(stdout: string): Record<string, unknown> {
     }
   }
   throw new Error(`no JSON result line in child output: ${stdout.slice(-500)}`);
+}
+
+/**
+ * Bundles a bench child (`entry`, relative to the repository) into `outfile` the way the functions are bundled
+ * (minified ESM for node22 with the createRequire banner), so it runs with plain `node`: no tsx loader thread
+ * and no parent heap in the figures it measures.
+ */
+export async function bundleForNode(entry: string, outfile: string): Promise<string> {
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    keepNames: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'silent',
+  });
+  return outfile;
 }

@@ -40,7 +40,6 @@ export interface IngestionProcess {
   close(): Promise<void>;
 }
 
-
 function summarise(server: IngestionServer, cpuSince: NodeJS.CpuUsage): RequestLogSummary {
   const stats = server.stats();
   let gzipRequests = 0;

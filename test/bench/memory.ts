@@ -8,8 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import { lastJsonObject, numberField, progress, ROOT, round } from './common.js';
+import { bundleForNode, lastJsonObject, numberField, progress, round } from './common.js';
 import type { IngestionProcess } from './ingestion-process.js';
 
 const run = promisify(execFile);
@@ -64,23 +63,7 @@ async function runChild(file: string, server: IngestionProcess, batch: number): 
 export async function benchMemory(server: IngestionProcess): Promise<MemoryResults> {
   const outdir = await mkdtemp(join(tmpdir(), 'bridge-bench-memory-'));
   try {
-    const file = join(outdir, 'memory-child.mjs');
-    await build({
-      absWorkingDir: ROOT,
-      entryPoints: ['test/bench/memory-child.ts'],
-      outfile: file,
-      bundle: true,
-      minify: true,
-      keepNames: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      mainFields: ['module', 'main'],
-      banner: {
-        js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
-      logLevel: 'silent',
-    });
+    const file = await bundleForNode('test/bench/memory-child.ts', join(outdir, 'memory-child.mjs'));
     const runs: MemoryRun[] = [];
     for (const batch of [10_000, 1_000]) {
       await server.reset();

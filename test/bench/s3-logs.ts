@@ -26,7 +26,6 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { S3Client } from '@aws-sdk/client-s3';
-import { build } from 'esbuild';
 import { createS3LogObjects } from '../../shared/adapters/aws/s3-log-objects.js';
 import { chunkRows, createLogsIngestionAdapter } from '../../shared/adapters/azure/logs-ingestion.js';
 import { FLUSH_BYTES, forwardLogObject, type LogObjectDeps } from '../../shared/app/forward-log-object.js';
@@ -39,7 +38,16 @@ import { typeMismatch } from '../../shared/local/ingestion-server.js';
 import { MemoryDeadLetters } from '../../shared/local/memory-dead-letters.js';
 import { createDecoder, detectEncoding, resumeDecoder } from '../../shared/streams/resumable-gunzip.js';
 import { flowLogKey } from '../support/flow-logs.js';
-import { lastJsonObject, median, nowMs, progress, ROOT, round } from './common.js';
+import {
+  bundleForNode,
+  lastJsonObject,
+  median,
+  nowMs,
+  numberField,
+  progress,
+  ROOT,
+  round,
+} from './common.js';
 import { createFloorUploader, type FloorUploader } from './floor.js';
 import { type FlowLogObjectFile, writeFlowLogObject } from './flow-log-object.js';
 import { type IngestionProcess, type RequestLogSummary, startIngestionProcess } from './ingestion-process.js';
@@ -661,32 +669,7 @@ async function benchThroughput(
 
 /** The memory child, bundled as the function is (see memory.ts), into `dir`. */
 async function bundleChild(dir: string): Promise<string> {
-  const file = join(dir, 's3-logs-child.mjs');
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: ['test/bench/s3-logs-child.ts'],
-    outfile: file,
-    bundle: true,
-    minify: true,
-    keepNames: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: {
-      js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  });
-  return file;
-}
-
-function num(value: Record<string, unknown>, key: string): number {
-  const field = value[key];
-  if (typeof field !== 'number' || !Number.isFinite(field)) {
-    throw new Error(`s3-logs child: expected a number in ${key}, got ${JSON.stringify(field)}`);
-  }
-  return field;
+  return bundleForNode('test/bench/s3-logs-child.ts', join(dir, 's3-logs-child.mjs'));
 }
 
 interface StoredObject {
@@ -739,15 +722,15 @@ async function runMemoryChild(
   });
   const result = lastJsonObject(stdout);
   const summary = await checkDelivered(w.ingestion, object.lines, 's3-logs child');
-  if (num(result, 'rowsTotal') !== object.lines || num(result, 'refused') !== 0) {
-    throw new Error(`s3-logs child: ${num(result, 'rowsTotal')} of ${object.lines} rows delivered`);
+  if (numberField(result, 'rowsTotal') !== object.lines || numberField(result, 'refused') !== 0) {
+    throw new Error(`s3-logs child: ${numberField(result, 'rowsTotal')} of ${object.lines} rows delivered`);
   }
   await w.ingestion.reset();
   const partMs = Array.isArray(result.partMs)
     ? result.partMs.filter((ms): ms is number => typeof ms === 'number')
     : [];
-  const totalMs = num(result, 'durationMs');
-  const mib = (field: string): number => round(num(result, field), 1);
+  const totalMs = numberField(result, 'durationMs');
+  const mib = (field: string): number => round(numberField(result, field), 1);
   const figure: S3LogsMemoryRun = {
     name,
     nodeArgs,
@@ -764,14 +747,14 @@ async function runMemoryChild(
     heapTotalMaxMiB: mib('heapTotalMaxMiB'),
     externalMaxMiB: mib('externalMaxMiB'),
     budgetMs,
-    parts: num(result, 'parts'),
+    parts: numberField(result, 'parts'),
     partMs: partMs.map((ms) => round(ms, 0)),
     totalMs: round(totalMs, 0),
     linesPerSecond: Math.round(object.lines / (totalMs / 1000)),
-    childCpuMs: round(num(result, 'cpuMs'), 0),
+    childCpuMs: round(numberField(result, 'cpuMs'), 0),
     serverCpuMs: round(summary.serverCpuMs, 0),
     requests: summary.requests,
-    bytesRead: num(result, 'bytesRead'),
+    bytesRead: numberField(result, 'bytesRead'),
     generateMs: round(stored.generateMs, 0),
   };
   progress(
