@@ -29,8 +29,9 @@ export interface ReplayReport {
   readonly invocations: number;
 }
 
-function context(functionName: string): Context {
-  const deadline = Date.now() + 900_000;
+/** A Lambda context for running a handler locally, whose remaining time counts down from `timeoutMs`. */
+export function localLambdaContext(functionName: string, timeoutMs = 900_000): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -40,14 +41,15 @@ function context(functionName: string): Context {
     awsRequestId: `local-${Date.now()}`,
     logGroupName: `/local/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   };
 }
 
-function sqsEvent(bodies: readonly { id: string; body: string }[], queue: string): SQSEvent {
+/** An SQS event as Lambda hands it over, one record per body. */
+export function localSqsEvent(bodies: readonly { id: string; body: string }[], queue: string): SQSEvent {
   return {
     Records: bodies.map(({ id, body }) => ({
       messageId: id,
@@ -97,7 +99,7 @@ export async function replayThroughHandler(
     const failed: typeof pending = [];
     for (let start = 0; start < pending.length; start += batchSize) {
       const batch = pending.slice(start, start + batchSize);
-      const response = await handler(sqsEvent(batch, functionName), context(functionName));
+      const response = await handler(localSqsEvent(batch, functionName), localLambdaContext(functionName));
       invocations++;
       const ids = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       failed.push(...batch.filter((m) => ids.has(m.id)));

@@ -11,11 +11,10 @@ import { gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
 import { createS3LogsHandler } from '../../aws-functions/s3-logs-handler.js';
 import { createS3LogObjects } from '../adapters/aws/s3-log-objects.js';
 import { createLogsIngestionAdapter } from '../adapters/azure/logs-ingestion.js';
-import { replayThroughHandler } from '../cli/replay.js';
+import { localLambdaContext, localSqsEvent, replayThroughHandler } from '../cli/replay.js';
 import type { SourceName } from '../domain/sources.js';
 import { REFERENCE_QUERIES } from '../domain/tables/reference-queries.js';
 import { startIngestionServer } from '../local/ingestion-server.js';
@@ -156,25 +155,11 @@ async function demoBulkLogs(ingestion: LogsIngestionPort): Promise<void> {
     let invocations = 0;
     while (bodies.length > 0 && invocations < 200) {
       invocations++;
-      const event = {
-        Records: bodies.map((body, i) => ({
-          messageId: `demo-${invocations}-${i}`,
-          receiptHandle: 'r',
-          body,
-          attributes: {
-            ApproximateReceiveCount: '1',
-            SentTimestamp: '0',
-            SenderId: 'S3',
-            ApproximateFirstReceiveTimestamp: '0',
-          },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:s3-logs',
-          awsRegion: 'us-east-1',
-        })),
-      };
-      const response = await handler(event, demoContext(2_000));
+      const event = localSqsEvent(
+        bodies.map((body, i) => ({ id: `demo-${invocations}-${i}`, body })),
+        's3-logs',
+      );
+      const response = await handler(event, localLambdaContext('s3-logs', 2_000));
       if (response.batchItemFailures.length > 0) throw new Error('s3-logs returned messages for retry');
       bodies = continuations.splice(0);
     }
@@ -187,24 +172,6 @@ async function demoBulkLogs(ingestion: LogsIngestionPort): Promise<void> {
   } finally {
     await s3.close();
   }
-}
-
-function demoContext(timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 's3-logs',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:s3-logs',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'demo',
-    logGroupName: '/aws/lambda/s3-logs',
-    logStreamName: 'demo',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 function pick(row: Record<string, unknown>, columns: readonly string[]): string {
