@@ -5,6 +5,7 @@ import {
   type RecordsSplitter,
   RecordsStreamError,
   recordsResumePointSchema,
+  resumePointAfter,
 } from '../domain/cloudtrail/records-stream.js';
 import { BridgeError } from '../domain/errors.js';
 import { applyIngestionLimits } from '../domain/rows/limits.js';
@@ -384,7 +385,7 @@ export async function forwardLogObject(
       ? { offset: end, line: unit + 1 }
       : {
           offset: end,
-          records: { offset: end, state: { v: 1, expect: 'comma-or-end', nextIndex: unit + 1 } },
+          records: resumePointAfter({ index: unit, end }),
         };
   const texts: string[] = [];
   const sizes: number[] = [];
@@ -517,10 +518,7 @@ export async function forwardLogObject(
   };
 
   const onRecord = (slice: ReturnType<RecordsSplitter['push']>[number]): void => {
-    const point: RecordsResumePoint = {
-      offset: slice.end,
-      state: { v: 1, expect: 'comma-or-end', nextIndex: slice.index + 1 },
-    };
+    const point = resumePointAfter(slice);
     const after: Position = { offset: slice.end, records: point };
     lastRecords = point;
     if (!slice.ok) {

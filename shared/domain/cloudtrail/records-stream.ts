@@ -120,7 +120,7 @@ export const recordsResumePointSchema = z.strictObject({
 export type RecordsResumePoint = z.infer<typeof recordsResumePointSchema>;
 
 /** Where to carry on so that the next slice is the element after `slice`. */
-export function resumePointAfter(slice: SliceRange): RecordsResumePoint {
+export function resumePointAfter(slice: Pick<SliceRange, 'index' | 'end'>): RecordsResumePoint {
   return { offset: slice.end, state: { v: 1, expect: 'comma-or-end', nextIndex: slice.index + 1 } };
 }
 
